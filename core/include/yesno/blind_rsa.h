@@ -65,6 +65,8 @@ class RsaPublicKey {
   const Bytes& Spki() const;
   // KeyId returns token_key_id = SHA-256(Spki()).
   const Bytes& KeyId() const;
+  // Modulus returns n, big-endian, modulus_bytes long.
+  Bytes Modulus() const;
   // RsaPublicKeyDer returns the PKCS#1 RSAPublicKey encoding.
   Bytes RsaPublicKeyDer() const;
 

@@ -202,6 +202,11 @@ std::size_t RsaPublicKey::modulus_bytes() const { return impl_->modulus_bytes; }
 std::size_t RsaPublicKey::modulus_bits() const { return impl_->bits; }
 const Bytes& RsaPublicKey::Spki() const { return impl_->spki; }
 const Bytes& RsaPublicKey::KeyId() const { return impl_->key_id; }
+Bytes RsaPublicKey::Modulus() const {
+  Bytes out(impl_->modulus_bytes);
+  BN_bn2binpad(impl_->n.get(), out.data(), static_cast<int>(out.size()));
+  return out;
+}
 Bytes RsaPublicKey::RsaPublicKeyDer() const {
   return BuildRsaPublicKeyDer(BnToBytes(impl_->n.get()), BnToBytes(impl_->e.get()));
 }
