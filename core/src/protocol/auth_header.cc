@@ -157,7 +157,8 @@ Result<std::vector<AuthChallengeItem>> ParseAuthHeader(std::string_view header) 
     need_separator = true;
     if (!c.done() && !IsOws(c.peek()) && c.peek() != ',') return Malformed("auth header: bad character after scheme");
     c.SkipOws();
-    if (!c.done() && c.peek() != ',' && !c.LooksLikeParam()) {
+    // token68 wins over "name=" when only '=' padding follows (RFC 9110 §11.4).
+    if (!c.done() && c.peek() != ',' && (!c.LooksLikeParam() || c.LooksLikeToken68())) {
       if (!c.LooksLikeToken68()) return Malformed("auth header: bad credentials");
       item.token68 = std::string(c.ReadToken68());
       items.push_back(std::move(item));

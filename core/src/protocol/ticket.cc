@@ -63,7 +63,9 @@ Result<std::string> SealTicket(const SecretBytes& key, std::string_view issuer_n
 Result<TicketContents> OpenTicket(const SecretBytes& key, std::string_view issuer_name, std::string_view ticket) {
   if (key.size() != kTicketKeyBytes) return MakeError(ErrorCode::kInvalidArgument, "ticket: key must be 32 bytes");
   constexpr std::string_view kPrefix = kTicketPrefix;
-  if (ticket.size() > kMaxTicketBytes || ticket.substr(0, kPrefix.size()) != kPrefix) {
+  // SealTicket writes unpadded base64url: refuse '=' so that each ticket has one encoding.
+  if (ticket.size() > kMaxTicketBytes || ticket.substr(0, kPrefix.size()) != kPrefix ||
+      ticket.find('=') != std::string_view::npos) {
     return MakeError(ErrorCode::kMalformedInput, "ticket: not a yn1 ticket");
   }
   auto sealed = Base64UrlDecode(ticket.substr(kPrefix.size()));
