@@ -162,24 +162,61 @@ Result<Bytes> BlindRsaFinalize(const RsaPublicKey& pk, BlindRsaVariant variant, 
   return sig;
 }
 
-Status BlindRsaVerify(const RsaPublicKey& pk, BlindRsaVariant variant, ByteView input_msg, ByteView sig) {
-  const RsaPublicKey::Impl& key = pk.impl();
-  if (sig.size() != key.modulus_bytes) return MakeError(ErrorCode::kMalformedInput, "Verify: signature has the wrong length");
-  const Bytes m_hash = Sha384(input_msg);
-  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.pkey.get(), nullptr));
-  // Pin everything OpenSSL would otherwise take from defaults or the key:
-  // PSS padding, SHA-384, MGF1-SHA-384 and the exact salt length.
+namespace internal {
+
+EvpPkeyCtxPtr PssVerifyCtxPool::Take(int salt_length) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
+    if (it->first != salt_length) continue;
+    EvpPkeyCtxPtr ctx = std::move(it->second);
+    idle_.erase(std::next(it).base());
+    return ctx;
+  }
+  return nullptr;
+}
+
+void PssVerifyCtxPool::Put(int salt_length, EvpPkeyCtxPtr ctx) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (idle_.size() < kMaxIdle) idle_.emplace_back(salt_length, std::move(ctx));
+}
+
+}  // namespace internal
+
+namespace {
+
+// NewPssVerifyCtx pins everything OpenSSL would otherwise take from defaults
+// or the key: PSS padding, SHA-384, MGF1-SHA-384 and the exact salt length.
+EvpPkeyCtxPtr NewPssVerifyCtx(EVP_PKEY* pkey, int salt_length) {
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
   if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
       EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PSS_PADDING) != 1 ||
       EVP_PKEY_CTX_set_signature_md(ctx.get(), internal::Sha384Md()) != 1 ||
       EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), internal::Sha384Md()) != 1 ||
-      EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), static_cast<int>(BlindRsaSaltLength(variant))) != 1) {
-    return CryptoError("Verify: context setup failed");
+      EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), salt_length) != 1) {
+    return nullptr;
   }
+  return ctx;
+}
+
+}  // namespace
+
+Status BlindRsaVerify(const RsaPublicKey& pk, BlindRsaVariant variant, ByteView input_msg, ByteView sig) {
+  const RsaPublicKey::Impl& key = pk.impl();
+  if (sig.size() != key.modulus_bytes) return MakeError(ErrorCode::kMalformedInput, "Verify: signature has the wrong length");
+  const Bytes m_hash = Sha384(input_msg);
+  const int salt_length = static_cast<int>(BlindRsaSaltLength(variant));
+  // A context prepared by an earlier call (same key, same pinned parameters)
+  // saves the setup; contexts are set up only by NewPssVerifyCtx.
+  EvpPkeyCtxPtr ctx = key.pss_verify_ctxs.Take(salt_length);
+  if (!ctx) ctx = NewPssVerifyCtx(key.pkey.get(), salt_length);
+  if (!ctx) return CryptoError("Verify: context setup failed");
   ERR_set_mark();
   const int rc = EVP_PKEY_verify(ctx.get(), sig.data(), sig.size(), m_hash.data(), m_hash.size());
   ERR_pop_to_mark();
+  // Only a context whose last verify succeeded goes back to the pool; after a
+  // failure it is dropped, so a failed call can never leave state behind.
   if (rc != 1) return MakeError(ErrorCode::kVerificationFailed, "Verify: invalid signature");
+  key.pss_verify_ctxs.Put(salt_length, std::move(ctx));
   return Status::Ok();
 }
 
