@@ -1,0 +1,51 @@
+// child_process.h — start a server binary in the background for a test, read
+// its "listening on URL" line, signal it, and always reap it.
+#ifndef YESNO_TESTS_TESTING_CHILD_PROCESS_H_
+#define YESNO_TESTS_TESTING_CHILD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace yesno::testing {
+
+class ChildProcess {
+ public:
+  // Start runs argv[0] (a path). stdout is a pipe read by ReadLine; stderr
+  // goes to `stderr_path` (appended; empty = inherited).
+  static std::unique_ptr<ChildProcess> Start(const std::vector<std::string>& argv, const std::string& stderr_path = "",
+                                             const std::vector<std::string>& extra_env = {});
+  ~ChildProcess();  // SIGKILL if still running, then reap
+
+  // ReadLine returns the next stdout line (without '\n') or nullopt on
+  // timeout/EOF.
+  std::optional<std::string> ReadLine(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // WaitForListening reads lines until one contains "listening on " and
+  // returns the URL after it.
+  std::optional<std::string> WaitForListening(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  void Signal(int sig);
+  // Wait returns the exit code (-1 if killed by a signal or timed out).
+  int Wait(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  bool running() const { return running_; }
+  pid_t pid() const { return pid_; }
+  int term_signal() const { return term_signal_; }
+
+ private:
+  ChildProcess() = default;
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  bool running_ = false;
+  int term_signal_ = 0;
+  std::string pending_;
+};
+
+// FreePort asks the kernel for a currently free loopback TCP port.
+int FreePort();
+
+}  // namespace yesno::testing
+
+#endif  // YESNO_TESTS_TESTING_CHILD_PROCESS_H_
