@@ -49,6 +49,7 @@ std::string HexEncode(ByteView in) {
 Result<Bytes> HexDecode(std::string_view in) {
   if (in.size() >= 2 && in[0] == '0' && (in[1] == 'x' || in[1] == 'X')) in.remove_prefix(2);
   if (in.size() % 2 != 0) return MakeError(ErrorCode::kMalformedInput, "hex: odd length");
+  if (in.empty()) return Bytes{};  // sodium_hex2bin must not get a null buffer
   Bytes out(in.size() / 2);
   std::size_t out_len = 0;
   if (sodium_hex2bin(out.data(), out.size(), in.data(), in.size(), nullptr, &out_len, nullptr) != 0 ||

@@ -7,6 +7,9 @@
 #include <openssl/rsa.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
 
 #include "crypto/rsa_internal.h"
 #include "unit/large_test_keys.h"
@@ -274,6 +277,52 @@ TEST(BlindRsaVerifyTest, PssSignatureFailsUnderPssZeroAndViceVersa) {
   Status b = BlindRsaVerify(sk.public_key(), BlindRsaVariant::kSha384PssDeterministic, zero.input, zero.sig);
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.error().code, ErrorCode::kVerificationFailed);
+}
+
+TEST(BlindRsaVerifyTest, SaltStaysPinnedAcrossRepeatedCalls) {
+  // Verify may reuse prepared state per key: interleaving variants, and
+  // failures with successes, must never let one call's salt leak into another.
+  const RsaPrivateKey& sk = testing::TestKey2048();
+  testing::DeterministicRng rng(24);
+  const Bytes msg = ToBytes("interleaved");
+  const Signed pss = SignBlindly(sk, BlindRsaVariant::kSha384PssDeterministic, msg, rng);
+  const Signed zero = SignBlindly(sk, BlindRsaVariant::kSha384PssZeroDeterministic, msg, rng);
+  const auto kPss = BlindRsaVariant::kSha384PssDeterministic;
+  const auto kZero = BlindRsaVariant::kSha384PssZeroDeterministic;
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_TRUE(BlindRsaVerify(sk.public_key(), kPss, msg, pss.sig).ok()) << i;
+    EXPECT_FALSE(BlindRsaVerify(sk.public_key(), kZero, msg, pss.sig).ok()) << i;
+    EXPECT_TRUE(BlindRsaVerify(sk.public_key(), kZero, msg, zero.sig).ok()) << i;
+    EXPECT_FALSE(BlindRsaVerify(sk.public_key(), kPss, msg, zero.sig).ok()) << i;
+    EXPECT_FALSE(BlindRsaVerify(sk.public_key(), kPss, msg, FlipBit(pss.sig, 5)).ok()) << i;
+    EXPECT_TRUE(BlindRsaVerify(sk.public_key(), kPss, msg, pss.sig).ok()) << i;
+  }
+}
+
+TEST(BlindRsaVerifyTest, ConcurrentVerifiesGiveCorrectAnswers) {
+  // RsaPublicKey is documented as safe to use from several threads at once.
+  const RsaPrivateKey& sk = testing::TestKey2048();
+  testing::DeterministicRng rng(25);
+  const Bytes msg = ToBytes("threads");
+  const Signed pss = SignBlindly(sk, BlindRsaVariant::kSha384PssDeterministic, msg, rng);
+  const Signed zero = SignBlindly(sk, BlindRsaVariant::kSha384PssZeroDeterministic, msg, rng);
+  const RsaPublicKey pk = sk.public_key();  // a copy shares the same key
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        const bool use_zero = ((i + t) % 2) == 0;
+        const auto v = use_zero ? BlindRsaVariant::kSha384PssZeroDeterministic : BlindRsaVariant::kSha384PssDeterministic;
+        const Bytes& good = use_zero ? zero.sig : pss.sig;
+        const Bytes& other = use_zero ? pss.sig : zero.sig;
+        if (!BlindRsaVerify(pk, v, msg, good).ok()) ++wrong;
+        if (BlindRsaVerify(pk, v, msg, other).ok()) ++wrong;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(BlindRsaVerifyTest, SignatureIsStandardRsassaPss) {

@@ -122,18 +122,34 @@ TEST(VnonceTest, BadKeyOrTimeIsInvalidArgument) {
   ExpectRejected(CheckVnonce(SecretBytes(31, 1), Create(), kClaim, kNow), ErrorCode::kInvalidArgument, "short key");
 }
 
-TEST(VnonceTest, HugeIssuedAtWithValidTagIsRejected) {
-  // issued_at beyond INT64_MAX must not wrap into the window.
-  const SecretBytes key = Key();
-  Bytes body(24, 0);
-  body[0] = 0xff;
-  for (std::size_t i = 1; i < 8; ++i) body[i] = 0xff;
-  const Bytes tagged = Concat({AsBytes("yesno-vnonce-v1"), body, AsBytes(kClaim)});
+// TaggedVnonce builds a vnonce with a valid tag for any issued_at, as only
+// the key holder could.
+Bytes TaggedVnonce(const SecretBytes& key, uint64_t issued_at, std::string_view claim) {
+  wire::Writer w;
+  w.WriteU64(issued_at);
+  w.WriteBytes(Bytes(16, 0x42));
+  const Bytes tagged = Concat({AsBytes("yesno-vnonce-v1"), w.bytes(), AsBytes(claim)});
   Bytes tag(16);
-  ASSERT_EQ(crypto_generichash(tag.data(), tag.size(), tagged.data(), tagged.size(), key.data(), key.size()), 0);
-  const Bytes v = Concat({body, tag});
-  ExpectRejected(CheckVnonce(key, v, kClaim, -1), ErrorCode::kVerificationFailed, "uint64 max at -1");
-  ExpectRejected(CheckVnonce(key, v, kClaim, kNow), ErrorCode::kVerificationFailed, "uint64 max");
+  EXPECT_EQ(crypto_generichash(tag.data(), tag.size(), tagged.data(), tagged.size(), key.data(), key.size()), 0);
+  w.WriteBytes(tag);
+  return w.Take();
+}
+
+TEST(VnonceTest, TaggedVnonceHelperMatchesCreateVnonce) {
+  EXPECT_TRUE(CheckVnonce(Key(), TaggedVnonce(Key(), kNow, kClaim), kClaim, kNow).ok());
+}
+
+TEST(VnonceTest, HugeIssuedAtWithValidTagIsRejected) {
+  // issued_at beyond INT64_MAX must neither wrap into the window nor overflow.
+  for (uint64_t issued_at : {UINT64_MAX, uint64_t{1} << 63, (uint64_t{1} << 63) + 120,
+                             static_cast<uint64_t>(INT64_MAX)}) {
+    const Bytes v = TaggedVnonce(Key(), issued_at, kClaim);
+    for (int64_t now : {int64_t{-1}, int64_t{0}, kNow, INT64_MAX}) {
+      const bool fresh = issued_at == static_cast<uint64_t>(INT64_MAX) && now == INT64_MAX;
+      Status s = CheckVnonce(Key(), v, kClaim, now);
+      EXPECT_EQ(s.ok(), fresh) << issued_at << " at " << now;
+    }
+  }
 }
 
 }  // namespace

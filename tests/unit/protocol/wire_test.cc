@@ -70,11 +70,12 @@ TEST(WireReaderTest, ReadsPrefixedOpaques) {
 
 TEST(WireReaderTest, RejectsPrefixLongerThanInput) {
   Bytes out;
-  Reader r8(Hex("03aabb"));
+  const Bytes in8 = Hex("03aabb"), in16 = Hex("0003aabb"), in16short = Hex("00");
+  Reader r8(in8);
   EXPECT_FALSE(r8.ReadU8Prefixed(out));
-  Reader r16(Hex("0003aabb"));
+  Reader r16(in16);
   EXPECT_FALSE(r16.ReadU16Prefixed(out));
-  Reader r16short(Hex("00"));
+  Reader r16short(in16short);
   EXPECT_FALSE(r16short.ReadU16Prefixed(out));
 }
 
