@@ -3,9 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <iostream>
+#include <unistd.h>
 
 #include "cli_util.h"
 #include "token_command.h"
+#include "wallet_commands.h"
 #include "yesno/rng.h"
 
 int main(int argc, char** argv) {
@@ -26,7 +28,23 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global options (--json) may also follow the subcommand
 
+  yesno::SystemRng rng;
+  yesno::SystemClock clock;
+  yesno::cli::Env env;
+  env.rng = &rng;
+  env.clock = &clock;
+  env.in = &std::cin;
+  env.progress = isatty(STDERR_FILENO) != 0;
+  app.add_option("--wallet", env.global.wallet_path, "Wallet file (default: $XDG_DATA_HOME/yesno/wallet)");
+  app.add_option("--key-file", env.global.key_file, "Unlock the wallet with this 32-byte key file instead of a passphrase");
+  app.add_option("--ca-file", env.global.ca_file, "Trust this CA bundle for https instead of the system store");
+  app.add_flag("--insecure-http", env.global.insecure_http, "Allow plain http to hosts other than loopback (testing only)");
+  app.add_option("--timeout", env.global.timeout_seconds, "Seconds allowed for each network exchange")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 300));
+
   std::function<int()> run;
+  yesno::cli::AddWalletCommands(app, env, run);
   yesno::cli::AddTokenCommands(app, out, run);
 
   try {
@@ -41,6 +59,7 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kExitError;
   }
+  env.out = out;
   if (!run) return kExitError;
   return run();
 }

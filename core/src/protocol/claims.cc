@@ -105,6 +105,8 @@ bool ClaimHolds(std::string_view claim, const Date& birth, const std::vector<std
                 const Date& today) {
   if (!IsValidClaimName(claim)) return false;
   if (auto n = AgeClaimThreshold(claim)) return AgeOn(birth, today) >= *n;
+  // A malformed age claim ("age_over_0", "age_over_018") is never an attribute.
+  if (claim.substr(0, 9) == "age_over_") return false;
   for (const auto& a : attributes) {
     if (a == claim) return true;
   }

@@ -55,8 +55,9 @@ Status CheckVnonce(const SecretBytes& key, ByteView vnonce, std::string_view cla
   uint64_t issued_at = 0;
   wire::Reader r(body);
   if (!r.ReadU64(issued_at)) return MakeError(ErrorCode::kInternal, "vnonce: unreadable");
+  if (issued_at > static_cast<uint64_t>(INT64_MAX)) return MakeError(ErrorCode::kVerificationFailed, "vnonce: stale");
   const int64_t age = now - static_cast<int64_t>(issued_at);
-  if (issued_at > static_cast<uint64_t>(INT64_MAX) || age > kVnonceLifetimeSeconds || age < -kVnonceMaxSkewSeconds) {
+  if (age > kVnonceLifetimeSeconds || age < -kVnonceMaxSkewSeconds) {
     return MakeError(ErrorCode::kVerificationFailed, "vnonce: stale");
   }
   return Status::Ok();

@@ -1,0 +1,97 @@
+// yesno/wallet.h — the holder's wallet file format (pure: bytes in, bytes out).
+//
+//   file   = header || XChaCha20-Poly1305(key, ad = header, plaintext)
+//   header = "YNWALLET" || version u8 (1) || kdf u8 || opslimit u64 || memlimit u64
+//            || salt[16] || key_check[16] || nonce[24]                    (82 bytes)
+//
+// kdf 1: key = Argon2id(passphrase, salt, opslimit, memlimit) (libsodium
+// crypto_pwhash); kdf 2: key = the 32 bytes of a key file. key_check =
+// BLAKE2b-128(key, "yesno-wallet-check-v1") lets a wrong passphrase be told
+// apart from a corrupt file; it gives an attacker nothing the AEAD tag does
+// not already give. The plaintext (tickets, token keys) only ever lives in
+// zeroizing buffers. File I/O and locking live in the client, not here.
+#ifndef YESNO_WALLET_H_
+#define YESNO_WALLET_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "yesno/bytes.h"
+#include "yesno/result.h"
+#include "yesno/rng.h"
+#include "yesno/secret_bytes.h"
+
+namespace yesno {
+
+inline constexpr std::size_t kWalletKeyBytes = 32;
+inline constexpr std::size_t kWalletHeaderBytes = 82;
+inline constexpr uint8_t kWalletVersion = 1;
+
+enum class WalletKdf : uint8_t { kArgon2id = 1, kKeyFile = 2 };
+
+struct WalletHeader {
+  WalletKdf kdf = WalletKdf::kArgon2id;
+  uint64_t opslimit = 0;  // Argon2id only
+  uint64_t memlimit = 0;  // bytes; Argon2id only
+  Bytes salt;             // 16 bytes
+  Bytes key_check;        // 16 bytes
+  Bytes nonce;            // 24 bytes
+};
+
+struct WalletIssuer {
+  std::string name;                 // TokenChallenge issuer_name (from the signed directory)
+  std::string url;                  // base URL the wallet talks to
+  Bytes public_key;                 // pinned Ed25519 directory-signing key
+  SecretBytes ticket;               // the sealed entitlement ticket ("yn1...")
+  std::string directory;            // last verified directory body
+  std::string directory_signature;  // its signature header value
+  int64_t directory_fetched_at = 0;
+};
+
+struct WalletToken {
+  std::string issuer;  // issuer name
+  std::string claim;
+  Bytes token;         // serialized Token (354 bytes)
+  SecretBytes seed;    // Ed25519 seed of the token's nonce key
+  int64_t not_after = 0;
+  bool spent = false;
+  int64_t spent_at = 0;
+};
+
+struct WalletContents {
+  int64_t created_at = 0;
+  uint64_t generation = 0;  // incremented on every save
+  std::vector<WalletIssuer> issuers;
+  std::vector<WalletToken> tokens;
+};
+
+// NewPassphraseHeader makes a header for a new passphrase wallet with fresh
+// salt and Argon2id limits (`opslimit`, `memlimit` default to libsodium's
+// INTERACTIVE values).
+WalletHeader NewPassphraseHeader(Rng& rng, uint64_t opslimit = 0, uint64_t memlimit = 0);
+WalletHeader NewKeyFileHeader(Rng& rng);
+
+// ParseWalletHeader reads the header of a wallet file (kMalformedInput if it
+// is not a yesno wallet, truncated, or of another version).
+Result<WalletHeader> ParseWalletHeader(ByteView file);
+
+// DeriveWalletKey runs Argon2id for a passphrase header; fails for a key-file
+// header or out-of-range limits.
+Result<SecretBytes> DeriveWalletKey(ByteView passphrase, const WalletHeader& header);
+// WalletKeyFromKeyFile checks a key file's contents (exactly 32 bytes).
+Result<SecretBytes> WalletKeyFromKeyFile(ByteView contents);
+
+// SealWallet serializes and encrypts `contents` under `key`, with the kdf and
+// salt of `header` and a fresh nonce. The header's key_check is recomputed.
+Result<Bytes> SealWallet(const WalletContents& contents, const SecretBytes& key, WalletHeader header, Rng& rng);
+// OpenWallet decrypts and strictly parses a wallet file. Errors: kMalformedInput
+// (not a wallet, truncated), kInvalidArgument ("wrong passphrase or key":
+// key_check mismatch), kVerificationFailed (the file is corrupt: tag mismatch
+// or bad contents).
+Result<WalletContents> OpenWallet(ByteView file, const SecretBytes& key);
+
+}  // namespace yesno
+
+#endif  // YESNO_WALLET_H_
