@@ -1,0 +1,181 @@
+// main.cc — the yesno-verifier program: a thin shell around VerifierService.
+//
+//   yesno-verifier serve --origin https://shop.example --trust trust.json
+//                        --listen 127.0.0.1:8081 [--spent-store sqlite:PATH | redis://HOST:PORT]
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "http_server.h"
+#include "log.h"
+#include "secrets.h"
+#include "spent_store.h"
+#include "trust.h"
+#include "verifier_service.h"
+#include "yesno/rng.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;  // could not start (directories, store, listen)
+constexpr int kExitUsage = 2;    // bad command line
+constexpr char kName[] = "yesno-verifier";
+
+struct ServeFlags {
+  std::string origin;
+  std::string trust;
+  std::string listen = "127.0.0.1:8081";
+  std::string spent_store = "sqlite:yesno-verifier-spent.sqlite";
+  std::string tls_cert;
+  std::string tls_key;
+  int threads = 2;
+  int session_minutes = 60;
+  std::string secret_file;
+  int refresh_seconds = 60;
+  int directory_timeout_seconds = 5;
+  std::string ca_file;
+};
+
+int Fail(int code, const std::string& message) {
+  std::cerr << kName << ": error: " << message << "\n";
+  return code;
+}
+
+int Serve(const ServeFlags& f) {
+  using namespace yesno;
+  using namespace yesno::verifier;
+  auto origin = CanonicalOrigin(f.origin);
+  if (!origin.ok()) return Fail(kExitUsage, origin.error().message);
+  if (f.threads < 1 || f.threads > 256) return Fail(kExitUsage, "--threads must be 1..256");
+  if (f.session_minutes < 0 || f.session_minutes > 7 * 24 * 60) {
+    return Fail(kExitUsage, "--session-minutes must be 0..10080 (0: never set a session cookie)");
+  }
+  if (f.refresh_seconds < 1 || f.refresh_seconds > 86400) return Fail(kExitUsage, "--refresh-seconds must be 1..86400");
+  if (f.directory_timeout_seconds < 1 || f.directory_timeout_seconds > 60) {
+    return Fail(kExitUsage, "--directory-timeout must be 1..60 seconds");
+  }
+  auto trust = LoadTrustFile(f.trust);
+  if (!trust.ok()) return Fail(kExitUsage, trust.error().message);
+  auto store = OpenSpentStore(f.spent_store);
+  if (!store.ok()) {
+    return Fail(store.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure,
+                "spent store: " + store.error().message);
+  }
+  if (auto* redis = dynamic_cast<RedisSpentStore*>(store->get()); redis != nullptr) {
+    if (Status s = redis->Ping(); !s.ok()) {
+      server::LogEvent(kName, "warning: Redis does not answer yet; presentations get no/unavailable until it does");
+    }
+  }
+
+  SystemRng rng;
+  SystemClock clock;
+  auto secrets = f.secret_file.empty() ? RandomSecrets(rng) : LoadOrCreateSecretFile(f.secret_file, rng);
+  if (!secrets.ok()) return Fail(kExitFailure, secrets.error().message);
+
+  std::shared_ptr<SpentStore> spent(std::move(*store));
+  VerifierOptions options{*origin, f.session_minutes, std::move(*secrets)};
+  VerifierService service(std::move(options), spent, clock, rng);
+
+  net::HttpClientOptions client_options;
+  client_options.ca_file = f.ca_file;
+  client_options.timeout = std::chrono::seconds(f.directory_timeout_seconds);
+  client_options.max_response_bytes = kMaxDirectoryBytes + 4096;
+  DirectoryRefresher refresher(
+      std::move(*trust), client_options,
+      [&service](std::shared_ptr<const TrustedKeySet> keys) { service.SetTrustedKeys(std::move(keys)); },
+      &service.metrics(), kName);
+  if (refresher.RefreshOnce() == 0) {
+    return Fail(kExitFailure, "no trusted issuer directory could be fetched and verified (" + refresher.LastErrors() +
+                                  "); check --trust and that the issuers are reachable");
+  }
+  if (auto purged = spent->Purge(clock.NowSeconds()); !purged.ok()) {
+    server::LogEvent(kName, "spent store purge failed: " + purged.error().message);
+  }
+
+  server::ServerOptions server_options;
+  server_options.name = kName;
+  server_options.listen = f.listen;
+  server_options.threads = f.threads;
+  server_options.tls_cert_file = f.tls_cert;
+  server_options.tls_key_file = f.tls_key;
+  auto http = server::HttpServer::Create(
+      server_options, service.Handler(),
+      [&service](const server::RequestLog& log, unsigned status, double seconds) {
+        service.metrics().ObserveRequest(log, status, seconds);
+      });
+  if (!http.ok()) {
+    return Fail(http.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure, http.error().message);
+  }
+
+  refresher.Start(std::chrono::seconds(f.refresh_seconds), [spent, &clock] {
+    if (auto purged = spent->Purge(clock.NowSeconds()); !purged.ok()) {
+      server::LogEvent(kName, "spent store purge failed: " + purged.error().message);
+    }
+  });
+  server::LogEvent(kName, "serving origin " + *origin + " with spent store " + std::string(spent->Kind()));
+  std::cout << kName << " listening on " << (*http)->url() << std::endl;  // std::endl flushes
+  const int rc = (*http)->Run(/*handle_signals=*/true);
+  refresher.Stop();
+  return rc == 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (!yesno::InitCrypto().ok()) {
+    std::cerr << kName << ": error: cannot initialise libsodium\n";
+    return kExitFailure;
+  }
+  CLI::App app{
+      "yesno-verifier — the age gate in front of a website. It hands out PrivateToken challenges, checks\n"
+      "presentations offline against the published keys of the issuers you trust, answers yes or no,\n"
+      "accepts each token once, and sets a session cookie that nginx auth_request checks via /auth.\n"
+      "See docs/operations.md (Verifier) and deploy/nginx/yesno.conf.\n"
+      "Exit codes: 0 stopped cleanly, 1 could not start, 2 bad usage."};
+  app.set_version_flag("--version", "yesno-verifier 0.1.0");
+  app.require_subcommand(1);
+
+  ServeFlags f;
+  CLI::App* serve = app.add_subcommand("serve", "Run the verifier HTTP(S) service");
+  serve->add_option("--origin", f.origin,
+                    "The site's origin as browsers see it, scheme://host[:port] (e.g. https://shop.example).\n"
+                    "Wallets sign their proof for this origin; behind nginx it is the site's origin, not the verifier's.")
+      ->required();
+  serve->add_option("--trust", f.trust,
+                    "JSON file listing trusted issuers: [{\"name\": ..., \"directory\": URL, \"key\": Ed25519 base64url}]")
+      ->required();
+  serve->add_option("--listen", f.listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
+  serve->add_option("--spent-store", f.spent_store,
+                    "Where spent tokens are recorded: sqlite:PATH (one host), redis://HOST:PORT (a fleet; password\n"
+                    "from YESNO_REDIS_PASSWORD), or memory: (tests only; forgotten on restart)")
+      ->capture_default_str();
+  serve->add_option("--tls-cert", f.tls_cert, "PEM certificate chain: serve HTTPS (with --tls-key)");
+  serve->add_option("--tls-key", f.tls_key, "PEM private key for --tls-cert");
+  serve->add_option("--threads", f.threads, "Worker threads")->capture_default_str();
+  serve->add_option("--session-minutes", f.session_minutes,
+                    "Lifetime of the session cookie set after a yes (0: set none)")
+      ->capture_default_str();
+  serve->add_option("--secret-file", f.secret_file,
+                    "File with the 32-byte verifier secret (created 0600 if missing). Give every replica of a fleet\n"
+                    "the same file so challenges and cookies from one are accepted by all. Default: random per process.");
+  serve->add_option("--refresh-seconds", f.refresh_seconds, "How often issuer directories are re-fetched")
+      ->capture_default_str();
+  serve->add_option("--directory-timeout", f.directory_timeout_seconds, "Seconds allowed for one directory fetch")
+      ->capture_default_str();
+  serve->add_option("--ca-file", f.ca_file, "CA bundle for https directory URLs (default: the system store)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  if (serve->parsed()) return Serve(f);
+  return kExitUsage;
+}

@@ -1,0 +1,90 @@
+// verifier_service.h — the yesno-verifier's request handling, in process.
+//
+// VerifierService is the pure part of the verifier (Beast's handle_request):
+// it maps one HTTP request to one response using the current trusted keys,
+// the spent store, an injected Clock and Rng, and nothing else. The network
+// listener (server/common) and the directory refresher (trust.h) run around
+// it; tests drive it directly.
+//
+//   GET  /challenge?claim=C  401 + WWW-Authenticate: PrivateToken ... (and JSON)
+//   POST /verify?claim=C     Authorization: PrivateToken token=, yesno-vnonce=, yesno-pop=
+//                            -> {"claim":C,"answer":"yes","issuer":I} + Set-Cookie
+//                            or {"answer":"no","reason":R}
+//   GET  /auth               nginx auth_request: 204 with a valid session cookie
+//                            for the claim in X-Yesno-Claim, else 401
+//   GET  /healthz, /metrics
+//
+// Exact statuses and bodies are in docs/api.md.
+#ifndef YESNO_SERVER_VERIFIER_VERIFIER_SERVICE_H_
+#define YESNO_SERVER_VERIFIER_VERIFIER_SERVICE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "http_server.h"
+#include "metrics.h"
+#include "secrets.h"
+#include "yesno/rng.h"
+#include "yesno/verifier.h"
+
+namespace yesno::verifier {
+
+inline constexpr char kClaimHeader[] = "X-Yesno-Claim";
+
+struct VerifierOptions {
+  // origin is what PoPs must name: scheme://host[:port], exactly as the
+  // browser/wallet sees the site (behind nginx: the site's origin).
+  std::string origin;
+  int session_minutes = 60;  // session cookie lifetime; 0 = never set a cookie
+  VerifierSecrets secrets;
+};
+
+// CanonicalOrigin checks that `origin` is scheme://host[:port] (http or
+// https, no path, query or credentials) and returns its canonical spelling
+// (lowercase host, default port omitted).
+Result<std::string> CanonicalOrigin(std::string_view origin);
+
+class VerifierService {
+ public:
+  // `clock` and `rng` must outlive the service and be safe to use from
+  // several threads (SystemClock and SystemRng are).
+  VerifierService(VerifierOptions options, std::shared_ptr<SpentSet> spent, const Clock& clock, Rng& rng);
+  VerifierService(const VerifierService&) = delete;
+  VerifierService& operator=(const VerifierService&) = delete;
+
+  // SetTrustedKeys atomically replaces the key set (from any thread).
+  void SetTrustedKeys(std::shared_ptr<const TrustedKeySet> keys);
+  std::shared_ptr<const TrustedKeySet> TrustedKeys() const;
+
+  // HandleRequest answers one request; safe to call from many threads.
+  server::Response HandleRequest(const server::Request& req, server::RequestLog& log) const;
+  // Handler adapts HandleRequest for server::HttpServer.
+  server::Handler Handler() const;
+
+  server::Metrics& metrics() const { return *metrics_; }
+  bool secure_cookies() const { return secure_; }
+
+ private:
+  server::Response Challenge(const server::Request& req, server::RequestLog& log) const;
+  server::Response Verify(const server::Request& req, server::RequestLog& log) const;
+  server::Response Auth(const server::Request& req, server::RequestLog& log) const;
+  server::Response VerifyAnswer(const server::Request& req, server::http::status status, Reason reason,
+                                server::RequestLog& log) const;
+
+  VerifierContext ctx_;
+  SecretBytes cookie_key_;
+  int64_t session_seconds_;
+  bool secure_;
+  std::shared_ptr<SpentSet> spent_;
+  const Clock& clock_;
+  Rng& rng_;
+  std::unique_ptr<server::Metrics> metrics_;
+  std::atomic<std::shared_ptr<const TrustedKeySet>> keys_;
+  server::Router router_;
+};
+
+}  // namespace yesno::verifier
+
+#endif  // YESNO_SERVER_VERIFIER_VERIFIER_SERVICE_H_
