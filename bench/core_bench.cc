@@ -8,8 +8,8 @@
 // VerifyPresentation's rate against 1 / (t_rsa_verify + t_ed25519_verify), so
 // one run gives the whole table of docs/benchmarks.md.
 //
-// Defaults: 5 repetitions of >= 0.2 s per benchmark, randomly interleaved,
-// medians reported; any --benchmark_* flag given on the command line
+// Defaults: 9 repetitions of >= 0.1 s per benchmark, randomly interleaved,
+// medians (and the cv) reported; any --benchmark_* flag given on the command line
 // overrides them. Ratios use CPU time (all benchmarks are single-threaded).
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -53,7 +53,7 @@ constexpr char kOrigin[] = "https://shop.example";
 constexpr int64_t kNow = 1'750'000'000;  // fixed: the vnonce stays fresh for the whole run
 constexpr int kRsaBits = 2048;
 constexpr int kPssSaltBytes = 48;
-constexpr benchmark::IterationCount kFinalizeIterations = 1024;
+constexpr benchmark::IterationCount kFinalizeIterations = 512;
 
 [[noreturn]] void Die(std::string_view what, std::string_view detail = {}) {
   std::fprintf(stderr, "yesno_core_bench: setup failed: %.*s %.*s\n", static_cast<int>(what.size()), what.data(),
@@ -474,6 +474,7 @@ class CapturingReporter final : public benchmark::ConsoleReporter {
       if (run.run_type == Run::RT_Aggregate) {
         if (run.aggregate_name == "median") e.median_ns = ns;
         if (run.aggregate_name == "mean") e.mean_ns = ns;
+        if (run.aggregate_name == "cv") e.cv = run.cpu_accumulated_time;  // a fraction, not a time
       } else {
         e.sum_ns += ns;
         ++e.runs;
@@ -494,6 +495,11 @@ class CapturingReporter final : public benchmark::ConsoleReporter {
     if (e.runs > 0) return e.sum_ns / e.runs;
     return std::nullopt;
   }
+  // Cv is the coefficient of variation of the CPU time over the repetitions.
+  std::optional<double> Cv(const std::string& name) const {
+    auto it = entries_.find(name);
+    return it == entries_.end() ? std::nullopt : it->second.cv;
+  }
   std::string Source(const std::string& name) const {
     auto it = entries_.find(name);
     if (it == entries_.end()) return "";
@@ -506,6 +512,7 @@ class CapturingReporter final : public benchmark::ConsoleReporter {
   struct Entry {
     std::optional<double> median_ns;
     std::optional<double> mean_ns;
+    std::optional<double> cv;
     double sum_ns = 0;
     int runs = 0;
   };
@@ -522,14 +529,17 @@ const char* const kOrder[] = {
 
 void PrintSummary(const CapturingReporter& r) {
   std::printf("\nsummary (CPU time per op)\n");
-  std::printf("  %-28s %12s %12s  %s\n", "benchmark", "us/op", "ops/s", "from");
+  std::printf("  %-28s %12s %12s %8s  %s\n", "benchmark", "us/op", "ops/s", "cv", "from");
   for (const char* name : kOrder) {
     auto ns = r.NanosPerOp(name);
     if (!ns) {
       std::printf("  %-28s %12s %12s\n", name, "n/a", "n/a");
       continue;
     }
-    std::printf("  %-28s %12.2f %12.0f  %s\n", name, *ns / 1e3, 1e9 / *ns, r.Source(name).c_str());
+    auto cv = r.Cv(name);
+    char cv_text[32] = "-";
+    if (cv) std::snprintf(cv_text, sizeof(cv_text), "%.1f%%", *cv * 100);
+    std::printf("  %-28s %12.2f %12.0f %8s  %s\n", name, *ns / 1e3, 1e9 / *ns, cv_text, r.Source(name).c_str());
   }
 }
 
@@ -539,6 +549,10 @@ struct RatioRow {
   std::vector<const char*> ceiling;  // their times add up: one op of ours does all of them
   double goal;                       // 0: no goal
 };
+
+// kNoisyCv flags a ratio whose inputs varied by more than 5% across repetitions
+// (typically other load on the machine): rerun before trusting it.
+constexpr double kNoisyCv = 0.05;
 
 void PrintRatios(const CapturingReporter& r) {
   const RatioRow rows[] = {
@@ -556,10 +570,12 @@ void PrintRatios(const CapturingReporter& r) {
   std::printf("  %-58s %10s %10s %7s  %s\n", "what", "ours us", "ceil us", "ratio", "goal");
   for (const RatioRow& row : rows) {
     auto ours = r.NanosPerOp(row.ours);
+    bool noisy = r.Cv(row.ours).value_or(0) > kNoisyCv;
     std::optional<double> ceiling = 0.0;
     for (const char* c : row.ceiling) {
       auto t = r.NanosPerOp(c);
       ceiling = (ceiling && t) ? std::optional<double>(*ceiling + *t) : std::nullopt;
+      noisy = noisy || r.Cv(c).value_or(0) > kNoisyCv;
     }
     if (!ours || !ceiling) {
       std::printf("  %-58s %10s %10s %7s\n", row.label, "n/a", "n/a", "n/a");
@@ -572,6 +588,7 @@ void PrintRatios(const CapturingReporter& r) {
       std::snprintf(buf, sizeof(buf), ">= %.2f: %s", row.goal, ratio >= row.goal ? "met" : "NOT met");
       goal = buf;
     }
+    if (noisy) goal += goal.empty() ? "(noisy: cv > 5%, rerun)" : " (noisy: cv > 5%, rerun)";
     std::printf("  %-58s %10.2f %10.2f %7.3f  %s\n", row.label, *ours / 1e3, *ceiling / 1e3, ratio, goal.c_str());
   }
 }
@@ -587,12 +604,12 @@ bool HasFlag(int argc, char** argv, std::string_view flag) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Default flags, unless the caller chose: 5 repetitions of 0.2 s each,
+  // Default flags, unless the caller chose: 9 repetitions of 0.1 s each,
   // randomly interleaved across benchmarks (so a burst of load elsewhere on
   // the machine hits ours and the ceilings alike), medians reported.
   std::vector<char*> args(argv, argv + argc);
-  std::string min_time = "--benchmark_min_time=0.2";
-  std::string repetitions = "--benchmark_repetitions=5";
+  std::string min_time = "--benchmark_min_time=0.1";
+  std::string repetitions = "--benchmark_repetitions=9";
   std::string interleave = "--benchmark_enable_random_interleaving=true";
   std::string aggregates = "--benchmark_report_aggregates_only=true";
   if (!HasFlag(argc, argv, "--benchmark_min_time")) args.insert(args.begin() + 1, min_time.data());
