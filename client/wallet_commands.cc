@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "files.h"
 #include "issuer_api.h"
 #include "yesno/auth_header.h"
 #include "yesno/batch.h"
@@ -199,6 +200,25 @@ int RefillAll(const Env& env, WalletFile& wallet, const std::string& claim, int 
     }
   }
   return kExitYes;
+}
+
+// WriteCookieJar stores a Set-Cookie value in the Netscape cookie-file format
+// that curl's -b/-c read, scoped to the verifier's host.
+Status WriteCookieJar(const std::string& path, const net::Url& site, const std::optional<std::string>& set_cookie,
+                      int64_t now) {
+  if (!set_cookie) return MakeError(ErrorCode::kUnavailable, "the verifier said yes but set no session cookie");
+  std::string_view v = *set_cookie;
+  const std::string_view pair = v.substr(0, v.find(';'));
+  const auto eq = pair.find('=');
+  if (eq == std::string_view::npos) return MakeError(ErrorCode::kMalformedInput, "the verifier's cookie is not understood");
+  int64_t max_age = 3600;
+  if (const auto pos = v.find("Max-Age="); pos != std::string_view::npos) {
+    max_age = std::strtoll(std::string(v.substr(pos + 8)).c_str(), nullptr, 10);
+  }
+  const bool secure = v.find("; Secure") != std::string_view::npos;
+  std::string line = site.host + "\tFALSE\t/\t" + (secure ? "TRUE" : "FALSE") + "\t" + std::to_string(now + max_age) +
+                     "\t" + std::string(pair.substr(0, eq)) + "\t" + std::string(pair.substr(eq + 1)) + "\n";
+  return files::WriteFileAtomic(path, AsBytes("# Netscape HTTP Cookie File (written by yesno prove)\n" + line), 0600);
 }
 
 // OfferedChallenge is one acceptable key from GET /challenge.
@@ -420,12 +440,24 @@ int RunProve(const Env& env, const ProveArgs& args) {
   req.url = *verify_url;
   req.headers.emplace_back("Authorization", BuildAuthorization(creds));
   auto answer = http.Send(req);
+  if (!args.save_presentation.empty()) {
+    // Developer aid: the token is spent already; this lets a tester try a replay.
+    if (Status s = files::WriteFileAtomic(args.save_presentation, AsBytes(req.headers.back().second), 0600); !s.ok()) {
+      return Fail(env, s.error());
+    }
+  }
   if (!answer.ok()) return env.out.Fail("verifier: " + answer.error().message);
   auto verdict = json::parse(answer->body, nullptr, false);
   if (!verdict.is_object() || !verdict.contains("answer") || !verdict["answer"].is_string()) {
     return Fail(env, HttpFailure("verifier", *answer));
   }
   if (verdict["answer"] == "yes") {
+    if (!args.cookie_jar.empty()) {
+      if (Status s = WriteCookieJar(args.cookie_jar, *base, answer->Header("set-cookie"), env.clock->NowSeconds());
+          !s.ok()) {
+        return Fail(env, s.error());
+      }
+    }
     env.out.Result(json{{"answer", "yes"}, {"claim", args.claim}, {"issuer", chosen.issuer}}, "yes");
     return kExitYes;
   }
@@ -508,6 +540,10 @@ void AddWalletCommands(CLI::App& app, Env& env, std::function<int()>& run) {
                "Exit 0 yes, 1 no, 2 error. The verifier learns the answer and nothing about you.");
   prove->add_option("--verifier", prove_args->verifier, "Verifier base URL, e.g. https://shop.example/yesno")->required();
   prove->add_option("--claim", prove_args->claim, "The claim to prove, e.g. age_over_18")->required();
+  prove->add_option("--cookie-jar", prove_args->cookie_jar,
+                    "After a yes, save the site's session cookie here (curl -b FILE format)");
+  prove->add_option("--save-presentation", prove_args->save_presentation,
+                    "Developer aid: save the Authorization value that was sent (to test replay protection)");
   prove->callback([&env, &run, prove_args] { run = [&env, prove_args] { return RunProve(env, *prove_args); }; });
 
   CLI::App* status = app.add_subcommand("status", "List issuers, claims, unused tokens per claim and epoch (no secrets)");

@@ -51,6 +51,8 @@ struct ProveArgs {
   std::string verifier;  // base URL
   std::string claim;
   int refill_target = 32;
+  std::string cookie_jar;         // write the session cookie of a yes here (Netscape format, curl -b)
+  std::string save_presentation;  // developer: keep the sent Authorization value (replay tests)
 };
 
 int RunInit(const Env& env);
