@@ -68,6 +68,15 @@ std::string Base64UrlEncode(ByteView in, bool padding) {
 }
 
 Result<Bytes> Base64UrlDecode(std::string_view in) {
+  // libsodium 1.0.18 reads the input as (signed) char, and some bytes >= 0x80
+  // then decode as '-' or '_' (found by tests/fuzz/encoding_fuzzer): check the
+  // alphabet here so that every byte string has one encoding.
+  for (char c : in) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+          c == '=')) {
+      return MakeError(ErrorCode::kMalformedInput, "base64url: bad character");
+    }
+  }
   const bool padded = !in.empty() && in.back() == '=';
   const int variant = (padded || in.size() % 4 == 0) ? sodium_base64_VARIANT_URLSAFE
                                                       : sodium_base64_VARIANT_URLSAFE_NO_PADDING;

@@ -161,6 +161,17 @@ TEST(Base64UrlTest, RejectsWhitespace) {
   }
 }
 
+TEST(Base64UrlTest, RejectsNonAsciiBytes) {
+  // libsodium 1.0.18 decodes some bytes >= 0x80 as '-' or '_' (found by
+  // tests/fuzz/encoding_fuzzer): "\xfe" must not stand in for '_'.
+  EXPECT_TRUE(Base64UrlDecode("_303").ok());
+  for (const char* in : {"\xfe" "303", "Zm9\xfe", "\x99\x99\x99\x99", "Zg\xbd="}) {
+    auto r = Base64UrlDecode(in);
+    ASSERT_FALSE(r.ok()) << in;
+    EXPECT_EQ(r.error().code, ErrorCode::kMalformedInput);
+  }
+}
+
 TEST(Base64UrlTest, RejectsBadPadding) {
   // Too little, too much, or padding in the middle.
   for (const char* in : {"Zg=", "Zg===", "Zm8==", "Zm9v=", "Zg==Zg==", "=", "==", "Z===", "Zm=8"}) {
