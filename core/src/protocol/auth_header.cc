@@ -123,9 +123,19 @@ void AppendParam(std::string& out, std::string_view name, std::string_view value
   out.append(", ");
   out.append(name);
   out.push_back('=');
-  if (quote) out.push_back('"');
-  out.append(value);
-  if (quote) out.push_back('"');
+  if (!quote) {
+    out.append(value);
+    return;
+  }
+  // quoted-string (RFC 9110 §5.6.4): '"' and '\\' are escaped, so that any
+  // value a parser returned (e.g. a yesno-claim written with quoted-pairs)
+  // builds into a header that parses back to it (tests/fuzz/www_authenticate_fuzzer).
+  out.push_back('"');
+  for (char c : value) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
 }
 
 }  // namespace

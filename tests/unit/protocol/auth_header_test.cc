@@ -202,6 +202,22 @@ TEST(WwwAuthenticateTest, RoundTripsSeveralChallenges) {
   EXPECT_EQ(BuildWwwAuthenticate(*parsed), header);
 }
 
+TEST(WwwAuthenticateTest, EscapesQuotesAndBackslashesInValues) {
+  // A parsed yesno-claim may hold '"' or '\' (from quoted-pairs); building it
+  // must escape them so that the header parses back to the same value (found
+  // by tests/fuzz/www_authenticate_fuzzer).
+  auto parsed = ParseWwwAuthenticate("PrivateToken challenge=\"" + ChallengeB64() + "\", yesno-claim=\"a\\\"b\\\\c\"");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  ASSERT_EQ(parsed->size(), 1u);
+  EXPECT_EQ((*parsed)[0].yesno_claim, "a\"b\\c");
+  const std::string header = BuildWwwAuthenticate(*parsed);
+  EXPECT_NE(header.find("yesno-claim=\"a\\\"b\\\\c\""), std::string::npos) << header;
+  auto again = ParseWwwAuthenticate(header);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].yesno_claim, "a\"b\\c");
+}
+
 TEST(WwwAuthenticateTest, AcceptsBareAndUnpaddedValues) {
   const std::string padded = Base64UrlEncode(Challenge());
   const std::string unpadded = Base64UrlEncode(Challenge(), false);
