@@ -5,8 +5,9 @@
 # (default 1,000,000), JOBS at a time (default 2; nice level $YESNO_FUZZ_NICE,
 # default 0). Each target fuzzes a copy of its seeds in WORK_DIR/<target>/corpus
 # (grown there, never in the repository; an existing one is resumed); crashes
-# land in WORK_DIR/<target>/ as crash-*, leak-*, timeout-* or oom-*. Prints a Markdown table: executions, wall time,
-# exec/s, final corpus (files, bytes), features covered and crashes.
+# land in WORK_DIR/<target>/ as crash-*, leak-*, timeout-* or oom-*. Prints a
+# Markdown table: executions, wall time, exec/s, final corpus (files, bytes),
+# features covered and crashes.
 #
 #   tests/fuzz/long_run.sh build-fuzz /tmp/yesno-fuzz-long
 set -euo pipefail

@@ -236,6 +236,10 @@ void OwnMessages(const fs::path& vectors, Corpus& c) {
   c.Add("encoding", "vnonce_b64_bare", Base64UrlEncode(vnonce, false));
   c.Add("encoding", "vnonce_hex_upper", "0X" + HexEncode(vnonce));
   c.Add("encoding", "empty", std::string_view());
+  // Regressions: inputs that once broke a property (docs/hardening.md).
+  c.Add("encoding", "regression_non_ascii_b64", std::string_view("\xfe" "303eb1d9ac3ce34707ba613f2d42339"));
+  c.Add("www_authenticate", "regression_claim_quoted_pairs",
+        "PrivateToken challenge=\"" + Base64UrlEncode(challenge) + "\", yesno-claim=\"a\\\"b\\\\c\"");
 
   // Presentations to the fixture verifier (verify_authorization), each
   // reaching a different check; none is a yes.
