@@ -54,6 +54,7 @@ int Serve(const ServeFlags& f) {
   if (f.directory_timeout_seconds < 1 || f.directory_timeout_seconds > 60) {
     return Fail(kExitUsage, "--directory-timeout must be 1..60 seconds");
   }
+  if (auto listen = server::ParseListen(f.listen); !listen.ok()) return Fail(kExitUsage, listen.error().message);
   auto trust = LoadTrustFile(f.trust);
   if (!trust.ok()) return Fail(kExitUsage, trust.error().message);
   auto store = OpenSpentStore(f.spent_store);

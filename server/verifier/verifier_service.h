@@ -73,6 +73,15 @@ class VerifierService {
   server::Response VerifyAnswer(const server::Request& req, server::http::status status, Reason reason,
                                 server::RequestLog& log) const;
 
+  // Hot-path counters are atomics (no lock per request); /metrics copies
+  // them into metrics_ when it renders.
+  struct Counters {
+    std::atomic<uint64_t> verify[static_cast<int>(Reason::kUnavailable) + 1] = {};  // by Reason (kNone = yes)
+    std::atomic<uint64_t> auth_ok{0}, auth_no_session{0}, auth_bad_session{0}, auth_no_claim{0};
+    std::atomic<uint64_t> challenge_ok{0}, challenge_bad_claim{0}, challenge_unknown_claim{0};
+  };
+  void PublishCounters() const;
+
   VerifierContext ctx_;
   SecretBytes cookie_key_;
   int64_t session_seconds_;
@@ -81,6 +90,7 @@ class VerifierService {
   const Clock& clock_;
   Rng& rng_;
   std::unique_ptr<server::Metrics> metrics_;
+  mutable Counters counters_;
   std::atomic<std::shared_ptr<const TrustedKeySet>> keys_;
   server::Router router_;
 };

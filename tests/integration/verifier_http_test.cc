@@ -226,7 +226,10 @@ TEST_F(VerifierHttpTest, BadUsageExitsWithTwoAndAClearMessage) {
       {{bin, "serve", "--origin", kOrigin, "--trust", dir_.File("missing.json")}, "cannot read --trust"},
       {{bin, "serve", "--origin", kOrigin, "--trust", trust_, "--spent-store", "postgres://x"}, "--spent-store"},
       {{bin, "serve", "--origin", kOrigin, "--trust", trust_, "--threads", "0"}, "--threads"},
-      {{bin, "serve", "--origin", kOrigin, "--trust", trust_, "--listen", "nowhere"}, "--listen"},
+      {{bin, "serve", "--origin", kOrigin, "--trust", trust_, "--listen", "nowhere", "--spent-store", "memory:"},
+       "--listen"},
+      {{bin, "serve", "--origin", kOrigin, "--trust", trust_, "--spent-store", "memory:", "--listen", "[::1]:x"},
+       "--listen"},
   };
   for (const auto& c : cases) {
     auto r = RunProcess(c.argv, "", std::chrono::seconds(30));

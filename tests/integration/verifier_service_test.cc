@@ -186,7 +186,9 @@ TEST_F(VerifierServiceTest, ValidPresentationIsYesAndSetsASessionCookie) {
   EXPECT_EQ(set_cookie.rfind("yesno_age_over_18=" + std::to_string(kNow + 3600) + ".", 0), 0u) << set_cookie;
   EXPECT_NE(set_cookie.find("; Max-Age=3600; Path=/; HttpOnly; SameSite=Lax; Secure"), std::string::npos)
       << set_cookie;
-  EXPECT_EQ(service_->metrics().Get("verify_total", {{"answer", "yes"}, {"reason", ""}}), 1);
+  EXPECT_NE(Call(MakeRequest(verb::get, "/metrics")).body().find("yesno_verifier_verify_total{answer=\"yes\",reason=\"\"} 1"),
+            std::string::npos);
+  EXPECT_EQ(service_->metrics().Get("verify_total", {{"answer", "yes"}, {"reason", ""}}), 1);  // published by /metrics
 
   // The cookie opens /auth for that claim only, until it expires.
   const std::string cookie = CookieOf(res);

@@ -1,0 +1,474 @@
+// verifier_bench.cc — yesno_verifier_bench: presentations verified per second
+// by the verifier, in process and over HTTP keep-alive, each against the raw
+// crypto ceiling measured in the same run (docs/benchmarks.md, "Verifier").
+//
+//   build/bench/yesno_verifier_bench [--tokens 12000] [--seconds 10] [--connections 4]
+//
+// 1. Set-up (not timed): one RSA-2048 issuer key, a signed directory served
+//    by an in-process HTTP server (the issuer's role), and a pool of distinct
+//    tokens issued through the real RFC 9578 flow (a token is accepted once,
+//    so every presentation needs its own).
+// 2. Ceiling vs in process, interleaved over 5 rounds (medians reported):
+//    raw RSA-PSS verify (OpenSSL, prepared context) + raw Ed25519 verify
+//    (libsodium) on the same key and bytes; and VerifierService::HandleRequest
+//    for POST /verify on one thread (memory spent store): parsing, every
+//    check, the spent-set insert, the JSON answer and the session cookie.
+// 3. HTTP: the real yesno-verifier binary (a child process; --spent-store
+//    memory:, then sqlite:) with --threads 1 and 2; this process is the load
+//    client: `--connections` keep-alive connections on loopback, one thread
+//    each, one distinct presentation per request, bounded by the pool size and
+//    `--seconds`. Reports rate, client-side p50/p99 latency, and the
+//    verifier's RSS idle (after start) and under load (max of 20 ms samples).
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "http_client.h"
+#include "http_server.h"
+#include "secrets.h"
+#include "spent_store.h"
+#include "testing/child_process.h"
+#include "trust.h"
+#include "verifier_service.h"
+#include "yesno/auth_header.h"
+#include "yesno/directory.h"
+#include "yesno/pop.h"
+#include "yesno/token.h"
+#include "yesno/vnonce.h"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+using yesno::Bytes;
+
+constexpr char kIssuerName[] = "issuer.example";
+constexpr char kClaim[] = "age_over_18";
+constexpr char kOrigin[] = "https://shop.example";
+constexpr int kRounds = 5;
+
+[[noreturn]] void Die(const std::string& what) {
+  std::cerr << "yesno_verifier_bench: " << what << "\n";
+  std::exit(1);
+}
+
+template <class T>
+T Must(yesno::Result<T> r, const std::string& what) {
+  if (!r.ok()) Die(what + ": " + r.error().message);
+  return std::move(*r);
+}
+
+double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// ThreadCpuSeconds is this thread's CPU time: the single-threaded in-process
+// and ceiling figures use it, so time spent preempted by other work on the
+// machine does not count (as in yesno_core_bench).
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+double Percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const auto idx = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1));
+  return sorted[idx];
+}
+
+struct Token {
+  Bytes token;
+  yesno::Ed25519KeyPair holder;
+};
+
+// --- set-up -----------------------------------------------------------------------
+
+std::vector<Token> IssueTokens(const yesno::RsaPrivateKey& sk, std::size_t n) {
+  const Bytes challenge = Must(yesno::CrossOriginChallenge(kIssuerName), "CrossOriginChallenge");
+  std::vector<Token> out(n);
+  auto work = [&](std::size_t begin, std::size_t end) {
+    yesno::SystemRng rng;
+    for (std::size_t i = begin; i < end; ++i) {
+      out[i].holder = yesno::GenerateEd25519KeyPair(rng);
+      auto issuance = Must(yesno::BeginTokenIssuance(sk.public_key(), challenge, out[i].holder.public_key, rng),
+                           "BeginTokenIssuance");
+      auto response = Must(yesno::SignTokenRequest(sk, issuance.request()), "SignTokenRequest");
+      auto token = Must(yesno::FinalizeToken(sk.public_key(), issuance, response), "FinalizeToken");
+      out[i].token = Must(yesno::SerializeToken(token), "SerializeToken");
+    }
+  };
+  std::thread second(work, n / 2, n);
+  work(0, n / 2);
+  second.join();
+  return out;
+}
+
+std::string Authorization(const Token& t, const Bytes& vnonce) {
+  Bytes pop = Must(yesno::SignPop(yesno::View(t.holder.seed), kOrigin, vnonce, t.token), "SignPop");
+  return yesno::BuildAuthorization(yesno::PrivateTokenCredentials{t.token, vnonce, pop});
+}
+
+// --- raw ceiling --------------------------------------------------------------------
+
+struct Ceiling {
+  EVP_PKEY* pkey = nullptr;
+  EVP_PKEY_CTX* ctx = nullptr;
+  EVP_MD_CTX* md_ctx = nullptr;
+  const EVP_MD* sha384 = nullptr;
+  Bytes token_input, authenticator, pop_message, pop, ed_pk;
+
+  Ceiling(const yesno::RsaPublicKey& pk, const Token& t, const Bytes& vnonce) {
+    const Bytes der = pk.RsaPublicKeyDer();
+    const uint8_t* p = der.data();
+    pkey = d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, static_cast<long>(der.size()));
+    sha384 = EVP_sha384();
+    ctx = pkey ? EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr) : nullptr;
+    md_ctx = EVP_MD_CTX_new();
+    if (ctx == nullptr || md_ctx == nullptr || EVP_PKEY_verify_init(ctx) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(ctx, sha384) != 1 || EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, sha384) != 1 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 48) != 1) {
+      Die("preparing the raw RSA-PSS verify");
+    }
+    const yesno::Token token = Must(yesno::ParseToken(t.token), "ParseToken");
+    token_input = yesno::TokenAuthenticatorInput(token);
+    authenticator = token.authenticator;
+    pop_message = Must(yesno::PopMessage(kOrigin, vnonce, t.token), "PopMessage");
+    pop = Must(yesno::SignPop(yesno::View(t.holder.seed), kOrigin, vnonce, t.token), "SignPop");
+    ed_pk = t.holder.public_key;
+  }
+  ~Ceiling() {
+    EVP_MD_CTX_free(md_ctx);
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(pkey);
+  }
+  void RsaVerify() {
+    uint8_t digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_DigestInit_ex2(md_ctx, sha384, nullptr) != 1 ||
+        EVP_DigestUpdate(md_ctx, token_input.data(), token_input.size()) != 1 ||
+        EVP_DigestFinal_ex(md_ctx, digest, &len) != 1 ||
+        EVP_PKEY_verify(ctx, authenticator.data(), authenticator.size(), digest, len) != 1) {
+      Die("raw RSA-PSS verify failed");
+    }
+  }
+  void Ed25519Verify() {
+    if (crypto_sign_verify_detached(pop.data(), pop_message.data(), pop_message.size(), ed_pk.data()) != 0) {
+      Die("raw Ed25519 verify failed");
+    }
+  }
+  // Microseconds of CPU time per op of `fn`, timed over ~`budget` of CPU.
+  template <class Fn>
+  static double TimeOp(Fn fn, double budget_seconds) {
+    std::size_t n = 0;
+    const double start = ThreadCpuSeconds();
+    while (ThreadCpuSeconds() - start < budget_seconds) {
+      for (int i = 0; i < 50; ++i) fn();
+      n += 50;
+    }
+    return (ThreadCpuSeconds() - start) * 1e6 / static_cast<double>(n);
+  }
+};
+
+// --- in-process ---------------------------------------------------------------------
+
+yesno::server::Request VerifyRequest(const std::string& authorization) {
+  yesno::server::Request req{http::verb::post, "/verify?claim=age_over_18", 11};
+  req.set(http::field::host, "shop.example");
+  req.set(http::field::authorization, authorization);
+  return req;
+}
+
+// --- verifier process and load client ------------------------------------------------
+
+long RssKiB(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return -1;
+}
+
+struct HttpRun {
+  std::string label;
+  std::size_t done = 0, yes = 0;
+  double seconds = 0, rate = 0, p50_us = 0, p99_us = 0;
+  long rss_idle_kib = 0, rss_load_kib = 0;
+};
+
+HttpRun RunHttp(const std::string& label, const std::string& verifier_path, const std::string& trust_file,
+                const std::string& store, int threads, const std::vector<Token>& tokens, int connections,
+                double max_seconds, const std::string& log_path) {
+  HttpRun run;
+  run.label = label;
+  auto child = yesno::testing::ChildProcess::Start(
+      {verifier_path, "serve", "--origin", kOrigin, "--trust", trust_file, "--listen", "127.0.0.1:0",
+       "--spent-store", store, "--threads", std::to_string(threads)},
+      log_path);
+  if (!child) Die("cannot start " + verifier_path);
+  auto url = child->WaitForListening(std::chrono::seconds(30));
+  if (!url) Die("yesno-verifier did not start; see " + log_path);
+  const yesno::net::Url base = Must(yesno::net::ParseUrl(*url), "verifier URL");
+
+  // A challenge (this vnonce serves the whole run: it is valid for 120 s),
+  // then every request prepared before the clock starts.
+  auto challenge = yesno::net::HttpClient().Get(Must(base.Resolve("/challenge?claim=age_over_18"), "url"));
+  if (!challenge.ok() || challenge->status != 401) Die("GET /challenge failed");
+  auto header = challenge->Header("www-authenticate");
+  auto parsed = Must(yesno::ParseWwwAuthenticate(header ? *header : ""), "WWW-Authenticate");
+  if (parsed.empty()) Die("no challenge");
+  const Bytes vnonce = parsed[0].yesno_vnonce;
+  std::vector<std::string> requests(tokens.size());
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    requests[i] = "POST /verify?claim=age_over_18 HTTP/1.1\r\nHost: " + base.host + "\r\nAuthorization: " +
+                  Authorization(tokens[i], vnonce) + "\r\nContent-Length: 0\r\n\r\n";
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  run.rss_idle_kib = RssKiB(child->pid());
+
+  std::atomic<bool> sampling{true};
+  std::atomic<long> rss_max{run.rss_idle_kib};
+  std::thread sampler([&] {
+    while (sampling) {
+      rss_max = std::max(rss_max.load(), RssKiB(child->pid()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+
+  std::atomic<std::size_t> next{0}, yes{0};
+  std::mutex lat_mu;
+  std::vector<double> latencies;
+  latencies.reserve(tokens.size());
+  const auto start = SteadyClock::now();
+  const auto deadline = start + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(max_seconds));
+  std::vector<std::thread> clients;
+  for (int c = 0; c < connections; ++c) {
+    clients.emplace_back([&] {
+      asio::io_context ioc;
+      tcp::socket sock(ioc);
+      boost::system::error_code ec;
+      sock.connect(tcp::endpoint(asio::ip::make_address(base.host), base.port), ec);
+      if (ec) Die("connect: " + ec.message());
+      sock.set_option(tcp::no_delay(true));
+      timeval tv{5, 0};  // bound every read
+      setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      beast::flat_buffer buffer;
+      std::vector<double> mine;
+      while (SteadyClock::now() < deadline) {
+        const std::size_t i = next.fetch_add(1);
+        if (i >= requests.size()) break;
+        const auto t0 = SteadyClock::now();
+        asio::write(sock, asio::buffer(requests[i]), ec);
+        if (ec) break;
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(64 * 1024);
+        http::read(sock, buffer, parser, ec);
+        if (ec) break;
+        mine.push_back(Seconds(SteadyClock::now() - t0) * 1e6);
+        if (parser.get().result() == http::status::ok &&
+            parser.get().body().find("\"answer\":\"yes\"") != std::string::npos) {
+          ++yes;
+        }
+      }
+      std::lock_guard<std::mutex> lock(lat_mu);
+      latencies.insert(latencies.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& c : clients) c.join();
+  run.seconds = Seconds(SteadyClock::now() - start);
+  sampling = false;
+  sampler.join();
+  run.rss_load_kib = rss_max.load();
+  run.done = latencies.size();
+  run.yes = yes.load();
+  run.rate = static_cast<double>(run.done) / run.seconds;
+  std::sort(latencies.begin(), latencies.end());
+  run.p50_us = Percentile(latencies, 0.50);
+  run.p99_us = Percentile(latencies, 0.99);
+  child->Signal(SIGTERM);
+  child->Wait(std::chrono::seconds(20));
+  return run;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t pool = 12000;
+  double seconds = 10;
+  int connections = 4;
+  bool sqlite_run = true;
+  bool http_runs = true;
+  CLI::App app{"yesno_verifier_bench — verifier throughput in process and over HTTP vs the raw crypto ceiling"};
+  app.add_option("--tokens", pool, "Distinct tokens issued for the HTTP runs (each run uses the whole pool)")
+      ->capture_default_str();
+  app.add_option("--seconds", seconds, "Upper bound on each HTTP run")->capture_default_str();
+  app.add_option("--connections", connections, "Keep-alive connections (one client thread each)")
+      ->capture_default_str();
+  app.add_option("--sqlite", sqlite_run, "Also run over HTTP with the SQLite spent store")->capture_default_str();
+  app.add_option("--http", http_runs, "Run the HTTP part (false: ceiling and in-process only)")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (pool < 5 * 1000 || connections < 1 || seconds <= 0) Die("--tokens >= 5000, --connections >= 1, --seconds > 0");
+  if (!yesno::InitCrypto().ok()) Die("InitCrypto");
+
+  // --- set-up
+  const auto t_setup = SteadyClock::now();
+  const yesno::RsaPrivateKey sk = Must(yesno::RsaPrivateKey::Generate(2048), "RsaPrivateKey::Generate");
+  yesno::SystemRng rng;
+  const yesno::Ed25519KeyPair issuer_id = yesno::GenerateEd25519KeyPair(rng);
+  const int64_t now = yesno::SystemClock().NowSeconds();
+  yesno::IssuerDirectory dir;
+  dir.issuer_request_uri = "/token-request";
+  dir.issuer_name = kIssuerName;
+  dir.keys.push_back(yesno::DirectoryKey{2, sk.public_key().Spki(), now - 86400, now + 30 * 86400, kClaim, {}});
+  const std::string body = yesno::SerializeDirectory(dir);
+  const std::string signature = Must(yesno::SignDirectory(yesno::View(issuer_id.seed), body), "SignDirectory");
+  const std::vector<Token> tokens = IssueTokens(sk, pool);
+  std::printf("set-up: %zu tokens issued in %.1f s\n", tokens.size(), Seconds(SteadyClock::now() - t_setup));
+
+  // --- ceiling vs in-process, interleaved
+  yesno::SystemClock clock;
+  const std::size_t per_round = pool / kRounds;
+  std::vector<double> rsa_us, ed_us, inproc_us, core_us;
+  std::vector<double> call_us;
+  {
+    yesno::verifier::TrustEntry entry{kIssuerName, {}, issuer_id.public_key};
+    auto checked = Must(yesno::verifier::CheckDirectory(entry, body, signature), "CheckDirectory");
+    auto keys = yesno::verifier::BuildKeySet({{kIssuerName, checked}});
+    auto secrets = Must(yesno::verifier::RandomSecrets(rng), "RandomSecrets");
+    auto store = std::make_shared<yesno::verifier::MemorySpentStore>();
+    yesno::VerifierContext core_ctx;
+    core_ctx.origin = kOrigin;
+    core_ctx.vnonce_key = secrets.vnonce_key;  // the core-only rows check the same vnonce
+    auto core_store = std::make_shared<yesno::verifier::MemorySpentStore>();
+    yesno::verifier::VerifierService service({kOrigin, 60, std::move(secrets)}, store, clock, rng);
+    service.SetTrustedKeys(keys);
+    yesno::server::Request challenge_req{http::verb::get, "/challenge?claim=age_over_18", 11};
+    yesno::server::RequestLog log;
+    auto challenge = service.HandleRequest(challenge_req, log);
+    auto parsed = Must(yesno::ParseWwwAuthenticate(std::string(challenge[http::field::www_authenticate])), "challenge");
+    const Bytes vnonce = parsed.at(0).yesno_vnonce;
+    Ceiling ceiling(sk.public_key(), tokens[0], vnonce);
+    std::vector<yesno::server::Request> requests;
+    requests.reserve(pool);
+    for (const auto& t : tokens) requests.push_back(VerifyRequest(Authorization(t, vnonce)));
+    call_us.reserve(pool);
+    for (int round = 0; round < kRounds; ++round) {
+      rsa_us.push_back(Ceiling::TimeOp([&] { ceiling.RsaVerify(); }, 0.15));
+      ed_us.push_back(Ceiling::TimeOp([&] { ceiling.Ed25519Verify(); }, 0.15));
+      // The same work through core alone (VerifyAuthorization on the same
+      // kind of fresh tokens, memory spent store): what the service adds.
+      const std::size_t base = round * per_round;
+      const std::size_t half = per_round / 2;
+      double start = ThreadCpuSeconds();
+      for (std::size_t i = base + half; i < base + per_round; ++i) {
+        auto out = yesno::VerifyAuthorization(std::string(requests[i][http::field::authorization]), *keys, kClaim,
+                                              core_ctx, clock.NowSeconds(), *core_store);
+        if (!out.yes) Die("core VerifyAuthorization said no");
+      }
+      core_us.push_back((ThreadCpuSeconds() - start) * 1e6 / static_cast<double>(per_round - half));
+      start = ThreadCpuSeconds();
+      for (std::size_t i = base; i < base + half; ++i) {
+        const auto t0 = SteadyClock::now();
+        yesno::server::RequestLog l;
+        auto res = service.HandleRequest(requests[i], l);
+        call_us.push_back(Seconds(SteadyClock::now() - t0) * 1e6);
+        if (res.result() != http::status::ok || !l.reason.empty()) Die("in-process presentation was not yes: " + l.reason);
+      }
+      inproc_us.push_back((ThreadCpuSeconds() - start) * 1e6 / static_cast<double>(half));
+    }
+  }
+  const double rsa = Median(rsa_us), ed = Median(ed_us), ceiling_us = rsa + ed, inproc = Median(inproc_us);
+  const double core = Median(core_us);
+  const double ceiling_rate = 1e6 / ceiling_us, inproc_rate = 1e6 / inproc;
+  std::sort(call_us.begin(), call_us.end());
+
+  // --- HTTP
+  const std::string tmp = std::filesystem::temp_directory_path().string() + "/yesno_verifier_bench_" +
+                          std::to_string(getpid());
+  std::filesystem::create_directories(tmp);
+  yesno::server::Router router;
+  router.Add(http::verb::get, yesno::kDirectoryPath, [&](const yesno::server::Request& req, yesno::server::RequestLog&) {
+    auto res = yesno::server::MakeResponse(req, http::status::ok, yesno::kMediaTypeDirectory, body);
+    res.set(yesno::kDirectorySignatureHeader, signature);
+    return res;
+  });
+  yesno::server::ServerOptions dir_options;
+  dir_options.name = "bench-issuer";
+  dir_options.threads = 1;
+  auto dir_server = Must(yesno::server::HttpServer::Create(dir_options, router), "directory server");
+  std::thread dir_thread([&] { dir_server->Run(false); });
+  {
+    std::ofstream trust(tmp + "/trust.json");
+    trust << "[{\"name\":\"" << kIssuerName << "\",\"directory\":\"" << dir_server->url() << "\",\"key\":\""
+          << yesno::Base64UrlEncode(issuer_id.public_key) << "\"}]";
+  }
+  std::vector<HttpRun> runs;
+  for (int threads : {1, 2}) {
+    if (!http_runs) break;
+    runs.push_back(RunHttp("memory:, --threads " + std::to_string(threads), YESNO_VERIFIER_PATH, tmp + "/trust.json",
+                           "memory:", threads, tokens, connections, seconds, tmp + "/verifier.log"));
+  }
+  if (sqlite_run && http_runs) {
+    runs.push_back(RunHttp("sqlite:, --threads 2", YESNO_VERIFIER_PATH, tmp + "/trust.json",
+                           "sqlite:" + tmp + "/spent.sqlite", 2, tokens, connections, seconds, tmp + "/verifier.log"));
+  }
+  dir_server->Stop();
+  dir_thread.join();
+  std::filesystem::remove_all(tmp);
+
+  // --- report
+  std::printf("\nceiling and in-process (single thread, CPU time; median of %d interleaved rounds)\n", kRounds);
+  std::printf("  raw RSA-2048 PSS verify (OpenSSL)     %8.2f us\n", rsa);
+  std::printf("  raw Ed25519 verify (libsodium)        %8.2f us\n", ed);
+  std::printf("  ceiling = 1 / (rsa + ed25519)         %8.2f us  %8.0f /s\n", ceiling_us, ceiling_rate);
+  std::printf("  in-process HandleRequest POST /verify %8.2f us  %8.0f /s  ratio to ceiling %.3f  (goal >= 0.85: %s)\n",
+              inproc, inproc_rate, ceiling_us / inproc, ceiling_us / inproc >= 0.85 ? "met" : "NOT met");
+  std::printf("  core VerifyAuthorization, same tokens %8.2f us  %8.0f /s  ratio to ceiling %.3f  (informational)\n",
+              core, 1e6 / core, ceiling_us / core);
+  std::printf("  in-process latency (wall) p50 %.1f us, p99 %.1f us\n", Percentile(call_us, 0.5), Percentile(call_us, 0.99));
+  std::printf("\nHTTP keep-alive, %d connections from this process to yesno-verifier on loopback (2 cores shared)\n",
+              connections);
+  std::printf("  %-24s %8s %8s %9s %8s %9s %9s %10s %10s\n", "run", "done", "yes", "rate/s", "/inproc", "p50 us",
+              "p99 us", "RSS idle", "RSS load");
+  for (const auto& r : runs) {
+    std::printf("  %-24s %8zu %8zu %9.0f %8.3f %9.1f %9.1f %7ld KiB %7ld KiB\n", r.label.c_str(), r.done, r.yes,
+                r.rate, r.rate / inproc_rate, r.p50_us, r.p99_us, r.rss_idle_kib, r.rss_load_kib);
+  }
+  const double best = runs.size() < 2 ? 0 : std::max(runs[0].rate, runs[1].rate);
+  if (!runs.empty()) std::printf("  goal: HTTP >= 0.60 of in-process: best memory: run %.3f (%s)\n", best / inproc_rate,
+              best / inproc_rate >= 0.60 ? "met" : "NOT met");
+  for (const auto& r : runs) {
+    if (r.yes != r.done) Die("run '" + r.label + "': not every presentation was yes");
+  }
+  return 0;
+}
