@@ -142,6 +142,8 @@ class HttpSession : public SessionBase {
     res.set(http::field::server, server_.options.name);
     if (draining_ || server_.draining) res.keep_alive(false);
     res.prepare_payload();
+    // HEAD: the GET answer's headers (Content-Length included), no body (RFC 9110 §9.3.2).
+    if (req.method() == http::verb::head) res.body().clear();
     Finish(std::move(res), log, std::string(req.method_string()), start);
   }
 

@@ -58,7 +58,9 @@ std::variant<EnrollResult, EnrollError> Enroll(const IssuerConfig& config, const
 class IssuerService {
  public:
   // Open loads DIR (config, secrets, keys, state). It does not generate
-  // keys: call Maintain() before serving.
+  // keys: call Maintain() before serving. HandleRequest and Maintain may run
+  // on several threads at once; `rng` must then be thread-safe (SystemRng
+  // is) and `clock` must outlive the service.
   static Result<std::unique_ptr<IssuerService>> Open(const std::string& dir, const Clock& clock, Rng& rng,
                                                      KeyGenerator generate = {});
 

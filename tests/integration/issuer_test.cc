@@ -486,6 +486,56 @@ TEST_F(IssuerBinaryTest, SigtermDrainsAnInFlightRequestAndExitsZero) {
   EXPECT_NE(Log().find("draining"), std::string::npos);
 }
 
+TEST_F(IssuerBinaryTest, ServesHttpsWithTheGivenCertificate) {
+  const std::string cert = state_.path() + ".cert.pem", key = state_.path() + ".key.pem";
+  auto gen = RunProcess({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                         "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                         "subjectAltName=IP:127.0.0.1"});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  server_ = ChildProcess::Start({YESNO_ISSUER_PATH, "serve", "--state", state_.path(), "--listen", "127.0.0.1:0",
+                                 "--tls-cert", cert, "--tls-key", key},
+                                log_path_);
+  ASSERT_NE(server_, nullptr);
+  auto url = server_->WaitForListening();
+  ASSERT_TRUE(url.has_value());
+  EXPECT_EQ(url->rfind("https://127.0.0.1:", 0), 0u) << *url;
+  net::HttpClientOptions options;
+  options.ca_file = cert;
+  auto res = net::HttpClient(options).Get(*net::ParseUrl(*url + kDirectoryPath));
+  ASSERT_TRUE(res.ok()) << res.error().message;
+  EXPECT_EQ(res->status, 200u);
+  EXPECT_TRUE(VerifyDirectorySignature(public_key_, res->body, res->Header("yesno-directory-signature").value_or(""))
+                  .ok());
+  EXPECT_EQ(Stop(), 0);
+  std::filesystem::remove(cert);
+  std::filesystem::remove(key);
+}
+
+TEST_F(IssuerBinaryTest, HeadOfTheDirectoryHasItsHeadersButNoBody) {
+  ASSERT_NO_FATAL_FAILURE(Serve());
+  namespace asio = boost::asio;
+  asio::io_context ioc;
+  asio::ip::tcp::socket sock(ioc);
+  sock.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(Url("/").port)});
+  const std::string path = kDirectoryPath;
+  asio::write(sock, asio::buffer("HEAD " + path + " HTTP/1.1\r\nHost: a\r\n\r\nGET /healthz HTTP/1.1\r\nHost: a\r\n"
+                                 "Connection: close\r\n\r\n"));
+  std::string reply;
+  boost::system::error_code ec;
+  char buf[4096];
+  while (true) {
+    const std::size_t n = sock.read_some(asio::buffer(buf), ec);
+    if (ec) break;
+    reply.append(buf, n);
+  }
+  // The HEAD answer ends at its blank line; the next bytes are the next response.
+  const auto end_of_head = reply.find("\r\n\r\n");
+  ASSERT_NE(end_of_head, std::string::npos);
+  EXPECT_NE(reply.substr(0, end_of_head).find("Yesno-Directory-Signature: "), std::string::npos);
+  EXPECT_EQ(reply.substr(end_of_head + 4).rfind("HTTP/1.1 200", 0), 0u) << reply;
+  EXPECT_NE(reply.find("{\"status\":\"ok\"}"), std::string::npos);
+}
+
 TEST_F(IssuerBinaryTest, LimitsAndFixedReasonCodesOverHttp) {
   ASSERT_NO_FATAL_FAILURE(Serve());
   const std::string ticket = EnrollHttp("1990-01-01");
