@@ -188,7 +188,9 @@ int RunEnroll(const EnrollFlags& f) {
   if (!config.ok()) return Fail(config.error().message);
   auto secrets = LoadSecrets(f.state);
   if (!secrets.ok()) return Fail(secrets.error().message);
-  auto birth = ParseDate(f.birth_date);
+  auto birth_text = cli::ReadArgument(f.birth_date, std::cin);
+  if (!birth_text.ok()) return Fail(birth_text.error().message);
+  auto birth = ParseDate(*birth_text);
   if (!birth.ok()) return Fail("--birth-date must be a real date written YYYY-MM-DD");
   SystemRng rng;
   SystemClock clock;
@@ -295,7 +297,9 @@ int main(int argc, char** argv) {
       "Seal a ticket for a person whose identity the operator has just checked, and print it. Nothing "
       "about the person is stored.");
   enroll_cmd->add_option("--state", enroll.state, "State directory")->required();
-  enroll_cmd->add_option("--birth-date", enroll.birth_date, "Birth date, YYYY-MM-DD")->required();
+  enroll_cmd->add_option("--birth-date", enroll.birth_date,
+                         "Birth date, YYYY-MM-DD, or - to read it from stdin (keeps it out of ps)")
+      ->required();
   enroll_cmd->add_option("--attribute", enroll.attributes,
                          "An attribute claim the person holds (repeatable; must be in the issuer's --attributes)");
   enroll_cmd->add_option("--valid-days", enroll.valid_days, "Ticket lifetime in days (1..3660)")

@@ -209,6 +209,21 @@ TEST_F(IssuerBinaryTest, InitPrintsThePublicKeyAndMakesPrivateFiles) {
   bad = RunProcess({YESNO_ISSUER_PATH, "serve", "--state", state_.path(), "--listen", "0.0.0.0:0"});
   EXPECT_EQ(bad.exit_code, 2);  // plain HTTP off loopback needs TLS or --allow-plain-http
   EXPECT_EQ(RunProcess({YESNO_ISSUER_PATH, "frobnicate"}).exit_code, 2);
+  // enroll: bad input exits 2 and prints no ticket; the birth date may come on stdin.
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--birth-date", "1990-02-30"}, {"--birth-date", "2999-01-01"},
+        {"--birth-date", "1990-01-01", "--attribute", "resident_fr"},
+        {"--birth-date", "1990-01-01", "--valid-days", "0"}}) {
+    std::vector<std::string> argv = {YESNO_ISSUER_PATH, "enroll", "--state", state_.path()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto r = RunProcess(argv);
+    EXPECT_EQ(r.exit_code, 2) << extra[1];
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(r.err.find("error:"), std::string::npos);
+  }
+  auto piped = RunProcess({YESNO_ISSUER_PATH, "enroll", "--state", state_.path(), "--birth-date", "-"}, "1990-01-01\n");
+  EXPECT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.out.rfind("yn1.", 0), 0u);
   auto help = RunProcess({YESNO_ISSUER_PATH, "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("enroll"), std::string::npos);
