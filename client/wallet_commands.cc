@@ -332,7 +332,217 @@ int RunRefill(const Env& env, const RefillArgs& args) {
   return kExitYes;
 }
 
+namespace {
+
+// ParseOffered reads the "challenges" of a /challenge or gate-session JSON body.
+std::vector<OfferedChallenge> ParseOffered(const json& doc) {
+  std::vector<OfferedChallenge> offered;
+  if (!doc.is_object() || !doc.contains("challenges") || !doc["challenges"].is_array()) return offered;
+  for (const auto& ch : doc["challenges"]) {
+    if (!ch.is_object() || !ch.contains("token-key-id") || !ch.contains("yesno-vnonce")) continue;
+    if (!ch["token-key-id"].is_string() || !ch["yesno-vnonce"].is_string()) continue;
+    auto id = HexDecode(ch["token-key-id"].get<std::string>());
+    auto vnonce = Base64UrlDecode(ch["yesno-vnonce"].get<std::string>());
+    if (!id.ok() || !vnonce.ok()) continue;
+    const auto issuer = ch.find("issuer");
+    offered.push_back(OfferedChallenge{*id, *vnonce, issuer != ch.end() && issuer->is_string() ? issuer->get<std::string>() : ""});
+  }
+  return offered;
+}
+
+// PickToken chooses an unused token for `claim` under a key the verifier
+// offered that is also in our own signed directory copy (oldest first), and
+// marks it spent on disk before anything is sent. kUnavailable "no_token"
+// when there is none.
+Status PickToken(const Env& env, WalletFile& wallet, const std::string& claim,
+                 const std::vector<OfferedChallenge>& offered, WalletToken& chosen, OfferedChallenge& offer) {
+  bool found = false;
+  Status s = wallet.Update(
+      [&](WalletContents& c) -> Result<bool> {
+        const int64_t now = env.clock->NowSeconds();
+        const bool purged = PurgeExpired(c, now);
+        std::map<std::string, std::set<Bytes>> trusted;  // issuer -> key ids for the claim
+        for (const auto& i : c.issuers) {
+          auto dir = CheckStoredDirectory(i.directory, i.directory_signature, i.public_key);
+          if (!dir.ok()) continue;
+          for (const auto& k : dir->keys) {
+            if (k.claim != claim) continue;
+            if (auto pk = RsaPublicKey::FromSpki(k.token_key); pk.ok()) trusted[i.name].insert(pk->KeyId());
+          }
+        }
+        WalletToken* best = nullptr;
+        const OfferedChallenge* best_offer = nullptr;
+        for (auto& t : c.tokens) {
+          if (t.spent || t.claim != claim || t.not_after <= now) continue;
+          auto parsed = ParseToken(t.token);
+          if (!parsed.ok() || !trusted[t.issuer].count(parsed->token_key_id)) continue;
+          for (const auto& o : offered) {
+            if (o.key_id != parsed->token_key_id) continue;
+            if (best == nullptr || t.not_after < best->not_after) {  // use the oldest first
+              best = &t;
+              best_offer = &o;
+            }
+          }
+        }
+        if (best == nullptr) return purged;
+        best->spent = true;
+        best->spent_at = now;
+        chosen.issuer = best->issuer;
+        chosen.claim = best->claim;
+        chosen.token = best->token;
+        chosen.seed = best->seed;
+        chosen.not_after = best->not_after;
+        offer = *best_offer;
+        found = true;
+        return true;  // saved (fsync, rename, fsync dir) before anything is sent
+      },
+      *env.rng);
+  if (!s.ok()) return s;
+  if (!found) return MakeError(ErrorCode::kUnavailable, "no_token");
+  return Status::Ok();
+}
+
+// Presented is what PresentToken did.
+struct Presented {
+  bool sent = false;          // false: the wallet has no usable token; nothing was sent
+  std::string issuer;         // whose token was sent
+  net::HttpResponse answer;   // the verifier's answer (sent only)
+};
+
+// PresentToken is the one presentation path of `prove` and `prove --session`:
+// pick a token (refilling once if none is left), mark it spent on disk, sign
+// the PoP over (origin, vnonce, token) and POST the Authorization to `url`.
+// `origin` must be the origin of the URL actually connected to. Returns
+// kExitYes to go on (see `out`), or an exit code after reporting an error.
+int PresentToken(const Env& env, WalletFile& wallet, const std::string& claim,
+                 const std::vector<OfferedChallenge>& offered, const std::string& origin, const net::Url& url,
+                 const ProveArgs& args, Presented& out) {
+  WalletToken chosen;
+  OfferedChallenge offer;
+  Status picked = PickToken(env, wallet, claim, offered, chosen, offer);
+  if (!picked.ok() && picked.error().message == "no_token") {
+    // Refill once, if an issuer entitles the claim; otherwise answer no
+    // without sending the verifier anything.
+    Progress(env, "no unused " + claim + " token: refilling...");
+    RefillReport report;
+    if (int rc = RefillAll(env, wallet, claim, args.refill_target, report); rc != kExitYes) return rc;
+    picked = PickToken(env, wallet, claim, offered, chosen, offer);
+    if (!picked.ok() && picked.error().message == "no_token") return kExitYes;  // out.sent stays false
+  }
+  if (!picked.ok()) return Fail(env, picked.error());
+
+  auto pop = SignPop(View(chosen.seed), origin, offer.vnonce, chosen.token);
+  if (!pop.ok()) return Fail(env, pop.error());
+  PrivateTokenCredentials creds{chosen.token, offer.vnonce, *pop};
+  net::HttpRequest req;
+  req.method = "POST";
+  req.url = url;
+  req.headers.emplace_back("Authorization", BuildAuthorization(creds));
+  auto answer = env.Http().Send(req);
+  if (!args.save_presentation.empty()) {
+    // Developer aid: the token is spent already; this lets a tester try a replay.
+    if (Status s = files::WriteFileAtomic(args.save_presentation, AsBytes(req.headers.back().second), 0600); !s.ok()) {
+      return Fail(env, s.error());
+    }
+  }
+  if (!answer.ok()) return env.out.Fail("verifier: " + answer.error().message);
+  out.sent = true;
+  out.issuer = chosen.issuer;
+  out.answer = std::move(*answer);
+  return kExitYes;
+}
+
+int AnswerNo(const Env& env, const std::string& reason) {
+  env.out.Result(json{{"answer", "no"}, {"reason", reason}}, "no (" + reason + ")");
+  return kExitNo;
+}
+
+// ReportVerdict prints the verifier's yes/no answer (exit 0/1), or an error
+// (exit 2) if the answer is not one. `on_yes` runs before "yes" is printed.
+int ReportVerdict(const Env& env, const std::string& claim, const Presented& p,
+                  const std::function<Status()>& on_yes) {
+  auto verdict = json::parse(p.answer.body, nullptr, false);
+  if (!verdict.is_object() || !verdict.contains("answer") || !verdict["answer"].is_string()) {
+    return Fail(env, HttpFailure("verifier", p.answer));
+  }
+  if (verdict["answer"] == "yes") {
+    if (on_yes) {
+      if (Status s = on_yes(); !s.ok()) return Fail(env, s.error());
+    }
+    env.out.Result(json{{"answer", "yes"}, {"claim", claim}, {"issuer", p.issuer}}, "yes");
+    return kExitYes;
+  }
+  const auto reason = verdict.find("reason");
+  return AnswerNo(env, reason != verdict.end() && reason->is_string() ? reason->get<std::string>() : "unknown");
+}
+
+// ProveSession answers a browser gate session (`yesno prove --session URL`):
+// the session URL hands out the challenge and takes the presentation; the
+// browser that showed the URL gets the cookie, not us.
+int ProveSession(const Env& env, const ProveArgs& args) {
+  if (!args.cookie_jar.empty()) {
+    return env.out.Fail("--cookie-jar does not apply to --session: the browser that showed the link gets the cookie");
+  }
+  auto url = net::ParseUrl(args.session);
+  if (!url.ok()) return env.out.Fail("--session: " + url.error().message);
+  if (url->target.find('?') != std::string::npos) return env.out.Fail("--session: the link carries no query string");
+  // The PoP names the origin of the URL we actually connect to, never one a
+  // page or the session's answer names: a site relaying another site's
+  // session gets a proof the real site refuses (bad_pop).
+  const std::string origin = url->Origin();
+  const net::HttpClient http = env.Http();
+  auto res = http.Get(*url);
+  if (!res.ok()) return env.out.Fail("verifier: " + res.error().message);
+  if (res->status == 404 || res->status == 410 || res->status == 409) {
+    const Error e = HttpFailure("the gate session", *res);
+    const char* why = res->status == 409 ? "it was already answered" : "it has expired or is unknown";
+    return env.out.Fail(e.message + ": " + why + "; reload the page to get a new link");
+  }
+  if (res->status != 200) return Fail(env, HttpFailure("the gate session", *res));
+  auto doc = json::parse(res->body, nullptr, false);
+  const auto claim_it = doc.is_object() ? doc.find("claim") : doc.end();
+  if (claim_it == doc.end() || !claim_it->is_string() || !IsValidClaimName(claim_it->get<std::string>())) {
+    return env.out.Fail("the gate session's answer could not be read");
+  }
+  const std::string claim = claim_it->get<std::string>();
+  if (!args.claim.empty() && args.claim != claim) {
+    return env.out.Fail("the gate session asks for " + claim + ", not " + args.claim);
+  }
+  const std::vector<OfferedChallenge> offered = ParseOffered(doc);
+  if (offered.empty()) return env.out.Fail("the gate session's challenge could not be read");
+  Progress(env, "the site at " + origin + " asks for " + claim);
+
+  auto wallet = OpenWalletFile(env);
+  if (!wallet.ok()) return Fail(env, wallet.error());
+  Presented p;
+  if (int rc = PresentToken(env, **wallet, claim, offered, origin, *url, args, p); rc != kExitYes) return rc;
+  if (!p.sent) {
+    // Tell the waiting page that the answer is no, so the person is not left
+    // waiting; this says nothing the "no" itself does not.
+    auto decline = JoinUrl(*url, "/decline");
+    net::HttpRequest req;
+    req.method = "POST";
+    req.url = *decline;
+    if (auto r = http.Send(req); !r.ok() || r->status != 200) {
+      Progress(env, "could not tell the page (it will time out)");
+    }
+    return AnswerNo(env, "no_token");
+  }
+  if (p.answer.status == 404 || p.answer.status == 409 || p.answer.status == 410) {
+    return Fail(env, HttpFailure("the gate session", p.answer));
+  }
+  return ReportVerdict(env, claim, p, nullptr);
+}
+
+}  // namespace
+
 int RunProve(const Env& env, const ProveArgs& args) {
+  if (!args.session.empty()) {
+    if (!args.verifier.empty()) return env.out.Fail("give either --verifier or --session, not both");
+    if (!args.claim.empty() && !IsValidClaimName(args.claim)) return env.out.Fail("--claim is not a valid claim name");
+    return ProveSession(env, args);
+  }
+  if (args.verifier.empty()) return env.out.Fail("--verifier (with --claim) or --session is required");
   if (!IsValidClaimName(args.claim)) return env.out.Fail("--claim is not a valid claim name");
   auto base = net::ParseUrl(args.verifier);
   if (!base.ok()) return env.out.Fail("--verifier: " + base.error().message);
@@ -343,125 +553,24 @@ int RunProve(const Env& env, const ProveArgs& args) {
   if (!wallet.ok()) return Fail(env, wallet.error());
   const net::HttpClient http = env.Http();
 
-  auto no = [&env](const std::string& reason) {
-    env.out.Result(json{{"answer", "no"}, {"reason", reason}}, "no (" + reason + ")");
-    return kExitNo;
-  };
-
   // 1. The challenge: which keys the verifier accepts, with a vnonce each.
   auto challenge_url = JoinUrl(*base, "/challenge?claim=" + args.claim);
   auto res = http.Get(*challenge_url);
   if (!res.ok()) return env.out.Fail("verifier: " + res.error().message);
-  if (res->status == 404) return no("verifier_does_not_accept_claim");
+  if (res->status == 404) return AnswerNo(env, "verifier_does_not_accept_claim");
   if (res->status != 401) return Fail(env, HttpFailure("verifier challenge", *res));
-  auto doc = json::parse(res->body, nullptr, false);
-  std::vector<OfferedChallenge> offered;
-  if (doc.is_object() && doc.contains("challenges") && doc["challenges"].is_array()) {
-    for (const auto& ch : doc["challenges"]) {
-      if (!ch.is_object() || !ch.contains("token-key-id") || !ch.contains("yesno-vnonce")) continue;
-      auto id = HexDecode(ch["token-key-id"].get<std::string>());
-      auto vnonce = Base64UrlDecode(ch["yesno-vnonce"].get<std::string>());
-      if (!id.ok() || !vnonce.ok()) continue;
-      offered.push_back(OfferedChallenge{*id, *vnonce, ch.value("issuer", "")});
-    }
-  }
+  const std::vector<OfferedChallenge> offered = ParseOffered(json::parse(res->body, nullptr, false));
   if (offered.empty()) return env.out.Fail("the verifier's challenge could not be read");
 
-  // 2. Pick an unused token under an offered key that is also in our own
-  // signed directory copy, and mark it spent on disk before it leaves.
-  auto pick = [&](WalletToken& chosen, OfferedChallenge& offer) -> Status {
-    bool found = false;
-    Status s = (*wallet)->Update(
-        [&](WalletContents& c) -> Result<bool> {
-          const int64_t now = env.clock->NowSeconds();
-          const bool purged = PurgeExpired(c, now);
-          std::map<std::string, std::set<Bytes>> trusted;  // issuer -> key ids for the claim
-          for (const auto& i : c.issuers) {
-            auto dir = CheckStoredDirectory(i.directory, i.directory_signature, i.public_key);
-            if (!dir.ok()) continue;
-            for (const auto& k : dir->keys) {
-              if (k.claim != args.claim) continue;
-              if (auto pk = RsaPublicKey::FromSpki(k.token_key); pk.ok()) trusted[i.name].insert(pk->KeyId());
-            }
-          }
-          WalletToken* best = nullptr;
-          const OfferedChallenge* best_offer = nullptr;
-          for (auto& t : c.tokens) {
-            if (t.spent || t.claim != args.claim || t.not_after <= now) continue;
-            auto parsed = ParseToken(t.token);
-            if (!parsed.ok() || !trusted[t.issuer].count(parsed->token_key_id)) continue;
-            for (const auto& o : offered) {
-              if (o.key_id != parsed->token_key_id) continue;
-              if (best == nullptr || t.not_after < best->not_after) {  // use the oldest first
-                best = &t;
-                best_offer = &o;
-              }
-            }
-          }
-          if (best == nullptr) return purged;
-          best->spent = true;
-          best->spent_at = now;
-          chosen.issuer = best->issuer;
-          chosen.claim = best->claim;
-          chosen.token = best->token;
-          chosen.seed = best->seed;
-          chosen.not_after = best->not_after;
-          offer = *best_offer;
-          found = true;
-          return true;  // saved (fsync, rename, fsync dir) before anything is sent
-        },
-        *env.rng);
-    if (!s.ok()) return s;
-    if (!found) return MakeError(ErrorCode::kUnavailable, "no_token");
-    return Status::Ok();
-  };
-
-  WalletToken chosen;
-  OfferedChallenge offer;
-  Status picked = pick(chosen, offer);
-  if (!picked.ok() && picked.error().message == "no_token") {
-    // Refill once, if an issuer entitles the claim; otherwise answer no
-    // without sending the verifier anything.
-    Progress(env, "no unused " + args.claim + " token: refilling...");
-    RefillReport report;
-    if (int rc = RefillAll(env, **wallet, args.claim, args.refill_target, report); rc != kExitYes) return rc;
-    picked = pick(chosen, offer);
-    if (!picked.ok() && picked.error().message == "no_token") return no("no_token");
-  }
-  if (!picked.ok()) return Fail(env, picked.error());
-
-  // 3. Present: token + PoP over (origin, vnonce, token).
-  auto pop = SignPop(View(chosen.seed), origin, offer.vnonce, chosen.token);
-  if (!pop.ok()) return Fail(env, pop.error());
-  PrivateTokenCredentials creds{chosen.token, offer.vnonce, *pop};
+  // 2. and 3. Token, PoP, presentation.
   auto verify_url = JoinUrl(*base, "/verify?claim=" + args.claim);
-  net::HttpRequest req;
-  req.method = "POST";
-  req.url = *verify_url;
-  req.headers.emplace_back("Authorization", BuildAuthorization(creds));
-  auto answer = http.Send(req);
-  if (!args.save_presentation.empty()) {
-    // Developer aid: the token is spent already; this lets a tester try a replay.
-    if (Status s = files::WriteFileAtomic(args.save_presentation, AsBytes(req.headers.back().second), 0600); !s.ok()) {
-      return Fail(env, s.error());
-    }
-  }
-  if (!answer.ok()) return env.out.Fail("verifier: " + answer.error().message);
-  auto verdict = json::parse(answer->body, nullptr, false);
-  if (!verdict.is_object() || !verdict.contains("answer") || !verdict["answer"].is_string()) {
-    return Fail(env, HttpFailure("verifier", *answer));
-  }
-  if (verdict["answer"] == "yes") {
-    if (!args.cookie_jar.empty()) {
-      if (Status s = WriteCookieJar(args.cookie_jar, *base, answer->Header("set-cookie"), env.clock->NowSeconds());
-          !s.ok()) {
-        return Fail(env, s.error());
-      }
-    }
-    env.out.Result(json{{"answer", "yes"}, {"claim", args.claim}, {"issuer", chosen.issuer}}, "yes");
-    return kExitYes;
-  }
-  return no(verdict.value("reason", "unknown"));
+  Presented p;
+  if (int rc = PresentToken(env, **wallet, args.claim, offered, origin, *verify_url, args, p); rc != kExitYes) return rc;
+  if (!p.sent) return AnswerNo(env, "no_token");
+  return ReportVerdict(env, args.claim, p, [&]() -> Status {
+    if (args.cookie_jar.empty()) return Status::Ok();
+    return WriteCookieJar(args.cookie_jar, *base, p.answer.Header("set-cookie"), env.clock->NowSeconds());
+  });
 }
 
 int RunStatus(const Env& env) {
@@ -538,8 +647,14 @@ void AddWalletCommands(CLI::App& app, Env& env, std::function<int()>& run) {
   CLI::App* prove = app.add_subcommand(
       "prove", "Answer a verifier's challenge with one fresh token; prints yes or no (<reason>).\n"
                "Exit 0 yes, 1 no, 2 error. The verifier learns the answer and nothing about you.");
-  prove->add_option("--verifier", prove_args->verifier, "Verifier base URL, e.g. https://shop.example/yesno")->required();
-  prove->add_option("--claim", prove_args->claim, "The claim to prove, e.g. age_over_18")->required();
+  prove->add_option("--verifier", prove_args->verifier, "Verifier base URL, e.g. https://shop.example/yesno");
+  prove->add_option("--claim", prove_args->claim,
+                    "The claim to prove, e.g. age_over_18 (with --verifier; with --session it is optional and\n"
+                    "must match what the session asks for)");
+  prove->add_option("--session", prove_args->session,
+                    "Answer a browser gate session: the link a site's gate page shows (and its QR code holds),\n"
+                    "e.g. https://shop.example/yesno/gate/session/ID. The browser showing the page gets in;\n"
+                    "the proof is made for the link's own origin.");
   prove->add_option("--cookie-jar", prove_args->cookie_jar,
                     "After a yes, save the site's session cookie here (curl -b FILE format)");
   prove->add_option("--save-presentation", prove_args->save_presentation,

@@ -50,6 +50,7 @@ struct RefillArgs {
 struct ProveArgs {
   std::string verifier;  // base URL
   std::string claim;
+  std::string session;   // a browser gate session URL (instead of verifier + claim)
   int refill_target = 32;
   std::string cookie_jar;         // write the session cookie of a yes here (Netscape format, curl -b)
   std::string save_presentation;  // developer: keep the sent Authorization value (replay tests)
@@ -58,6 +59,8 @@ struct ProveArgs {
 int RunInit(const Env& env);
 int RunEnroll(const Env& env, const EnrollArgs& args);
 int RunRefill(const Env& env, const RefillArgs& args);
+// RunProve presents to a verifier (`verifier` + `claim`) or to a browser gate
+// session (`session`); both go through one token-selection/present path.
 int RunProve(const Env& env, const ProveArgs& args);
 int RunStatus(const Env& env);
 

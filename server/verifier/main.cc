@@ -2,6 +2,7 @@
 //
 //   yesno-verifier serve --origin https://shop.example --trust trust.json
 //                        --listen 127.0.0.1:8081 [--spent-store sqlite:PATH | redis://HOST:PORT]
+//                        [--public-prefix /yesno]
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -34,6 +35,7 @@ struct ServeFlags {
   int refresh_seconds = 60;
   int directory_timeout_seconds = 5;
   std::string ca_file;
+  std::string public_prefix;
 };
 
 int Fail(int code, const std::string& message) {
@@ -53,6 +55,9 @@ int Serve(const ServeFlags& f) {
   if (f.refresh_seconds < 1 || f.refresh_seconds > 86400) return Fail(kExitUsage, "--refresh-seconds must be 1..86400");
   if (f.directory_timeout_seconds < 1 || f.directory_timeout_seconds > 60) {
     return Fail(kExitUsage, "--directory-timeout must be 1..60 seconds");
+  }
+  if (!IsValidPublicPrefix(f.public_prefix)) {
+    return Fail(kExitUsage, "--public-prefix must be empty or a path like /yesno (no trailing '/', only A-Z a-z 0-9 . _ ~ -)");
   }
   if (auto listen = server::ParseListen(f.listen); !listen.ok()) return Fail(kExitUsage, listen.error().message);
   auto trust = LoadTrustFile(f.trust);
@@ -74,7 +79,7 @@ int Serve(const ServeFlags& f) {
   if (!secrets.ok()) return Fail(kExitFailure, secrets.error().message);
 
   std::shared_ptr<SpentStore> spent(std::move(*store));
-  VerifierOptions options{*origin, f.session_minutes, std::move(*secrets)};
+  VerifierOptions options{*origin, f.session_minutes, std::move(*secrets), f.public_prefix, GateLimits{}};
   VerifierService service(std::move(options), spent, clock, rng);
 
   net::HttpClientOptions client_options;
@@ -164,6 +169,9 @@ int main(int argc, char** argv) {
   serve->add_option("--directory-timeout", f.directory_timeout_seconds, "Seconds allowed for one directory fetch")
       ->capture_default_str();
   serve->add_option("--ca-file", f.ca_file, "CA bundle for https directory URLs (default: the system store)");
+  serve->add_option("--public-prefix", f.public_prefix,
+                    "The path under which the site exposes the verifier, e.g. /yesno behind the shipped nginx config.\n"
+                    "The browser gate (GET /gate) prints --origin + this prefix + /gate/session/ID for wallets.");
 
   try {
     app.parse(argc, argv);

@@ -31,6 +31,8 @@ Result<std::string> CanonicalOrigin(std::string_view origin) {
 VerifierService::VerifierService(VerifierOptions options, std::shared_ptr<SpentSet> spent, const Clock& clock,
                                  Rng& rng)
     : cookie_key_(std::move(options.secrets.cookie_key)),
+      public_prefix_(std::move(options.public_prefix)),
+      gates_(std::make_unique<GateStore>(options.gate)),
       session_seconds_(int64_t{options.session_minutes} * 60),
       secure_(options.origin.rfind("https://", 0) == 0),
       spent_(std::move(spent)),
@@ -43,9 +45,12 @@ VerifierService::VerifierService(VerifierOptions options, std::shared_ptr<SpentS
   metrics_->Describe("verify_total", "counter", "Presentations by answer and reason");
   metrics_->Describe("challenges_total", "counter", "Challenges by result");
   metrics_->Describe("auth_total", "counter", "auth_request checks by result");
+  metrics_->Describe("gate_sessions_total", "counter", "Browser gate sessions by event");
+  metrics_->Describe("gate_sessions", "gauge", "Browser gate sessions held in memory");
   router_.Add(http::verb::get, "/challenge", [this](const Request& r, RequestLog& l) { return Challenge(r, l); });
   router_.Add(http::verb::post, "/verify", [this](const Request& r, RequestLog& l) { return Verify(r, l); });
   router_.Add(http::verb::get, "/auth", [this](const Request& r, RequestLog& l) { return Auth(r, l); });
+  router_.Add(http::verb::get, "/gate", [this](const Request& r, RequestLog& l) { return Gate(r, l); });
   router_.Add(http::verb::get, "/healthz", [](const Request& r, RequestLog&) {
     return server::MakeResponse(r, http::status::ok, "application/json", "{\"status\":\"ok\"}");
   });
@@ -78,9 +83,19 @@ void VerifierService::PublishCounters() const {
   set("challenges_total", {{"result", "ok"}}, counters_.challenge_ok);
   set("challenges_total", {{"result", "bad_claim"}}, counters_.challenge_bad_claim);
   set("challenges_total", {{"result", "unknown_claim"}}, counters_.challenge_unknown_claim);
+  set("gate_sessions_total", {{"event", "opened"}}, counters_.gate_opened);
+  set("gate_sessions_total", {{"event", "evicted"}}, counters_.gate_evicted);
+  set("gate_sessions_total", {{"event", "satisfied"}}, counters_.gate_satisfied);
+  set("gate_sessions_total", {{"event", "refused"}}, counters_.gate_refused);
+  set("gate_sessions_total", {{"event", "collected"}}, counters_.gate_collected);
+  metrics_->Set("gate_sessions", {}, static_cast<double>(gates_->size()));
 }
 
-Response VerifierService::HandleRequest(const Request& req, RequestLog& log) const { return router_(req, log); }
+Response VerifierService::HandleRequest(const Request& req, RequestLog& log) const {
+  const std::string_view path = server::PathOf(req);
+  if (path.starts_with("/gate/")) return GateRoute(req, path, log);
+  return router_(req, log);
+}
 
 server::Handler VerifierService::Handler() const {
   return [this](const Request& req, RequestLog& log) { return HandleRequest(req, log); };
@@ -88,21 +103,13 @@ server::Handler VerifierService::Handler() const {
 
 // --- GET /challenge ---------------------------------------------------------------
 
-Response VerifierService::Challenge(const Request& req, RequestLog& log) const {
-  const auto claim = server::QueryParam(req, "claim");
-  if (!claim || !IsValidClaimName(*claim)) {
-    ++counters_.challenge_bad_claim;
-    return server::JsonError(req, http::status::bad_request, "bad_claim", log);
-  }
-  const int64_t now = clock_.NowSeconds();
+std::optional<VerifierService::ChallengeParts> VerifierService::ChallengeBody(const std::string& claim,
+                                                                              int64_t now) const {
   const auto keys = TrustedKeys();
-  const auto acceptable = keys->ForClaim(*claim, now);
-  if (acceptable.empty()) {
-    ++counters_.challenge_unknown_claim;
-    return server::JsonError(req, http::status::not_found, "unknown_claim", log);
-  }
-  auto vnonce = CreateVnonce(ctx_.vnonce_key, *claim, now, rng_);
-  if (!vnonce.ok()) return server::JsonError(req, http::status::internal_server_error, "internal", log);
+  const auto acceptable = keys->ForClaim(claim, now);
+  if (acceptable.empty()) return std::nullopt;
+  auto vnonce = CreateVnonce(ctx_.vnonce_key, claim, now, rng_);
+  if (!vnonce.ok()) return std::nullopt;
 
   std::vector<PrivateTokenChallenge> challenges;
   nlohmann::json list = nlohmann::json::array();
@@ -110,7 +117,7 @@ Response VerifierService::Challenge(const Request& req, RequestLog& log) const {
   for (const TrustedKey* key : acceptable) {
     auto challenge = CrossOriginChallenge(key->issuer_name);
     if (!challenge.ok()) continue;
-    challenges.push_back(PrivateTokenChallenge{*challenge, key->key.Spki(), std::nullopt, *claim, *vnonce});
+    challenges.push_back(PrivateTokenChallenge{*challenge, key->key.Spki(), std::nullopt, claim, *vnonce});
     list.push_back({{"issuer", key->issuer_name},
                     {"challenge", Base64UrlEncode(*challenge)},
                     {"token-key", Base64UrlEncode(key->key.Spki())},
@@ -118,9 +125,24 @@ Response VerifierService::Challenge(const Request& req, RequestLog& log) const {
                     {"yesno-vnonce", vnonce_b64},
                     {"not-after", key->not_after}});
   }
-  nlohmann::json body = {{"claim", *claim}, {"challenges", std::move(list)}};
-  Response res = server::MakeResponse(req, http::status::unauthorized, "application/json", body.dump());
-  res.set(http::field::www_authenticate, BuildWwwAuthenticate(challenges));
+  nlohmann::json body = {{"claim", claim}, {"challenges", std::move(list)}};
+  return ChallengeParts{body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                        BuildWwwAuthenticate(challenges), std::move(*vnonce)};
+}
+
+Response VerifierService::Challenge(const Request& req, RequestLog& log) const {
+  const auto claim = server::QueryParam(req, "claim");
+  if (!claim || !IsValidClaimName(*claim)) {
+    ++counters_.challenge_bad_claim;
+    return server::JsonError(req, http::status::bad_request, "bad_claim", log);
+  }
+  auto parts = ChallengeBody(*claim, clock_.NowSeconds());
+  if (!parts) {
+    ++counters_.challenge_unknown_claim;
+    return server::JsonError(req, http::status::not_found, "unknown_claim", log);
+  }
+  Response res = server::MakeResponse(req, http::status::unauthorized, "application/json", std::move(parts->json));
+  res.set(http::field::www_authenticate, parts->www_authenticate);
   ++counters_.challenge_ok;
   return res;
 }
@@ -161,11 +183,14 @@ Response VerifierService::Verify(const Request& req, RequestLog& log) const {
       req, http::status::ok, "application/json",
       "{\"answer\":\"yes\",\"claim\":\"" + out.claim + "\",\"issuer\":" +
           nlohmann::json(out.issuer_name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "}");
-  if (session_seconds_ > 0) {
-    const std::string value = MakeCookieValue(cookie_key_, out.claim, now + session_seconds_);
-    res.set(http::field::set_cookie, SetCookieHeader(out.claim, value, session_seconds_, secure_));
-  }
+  SetSessionCookie(res, out.claim, now);
   return res;
+}
+
+void VerifierService::SetSessionCookie(Response& res, const std::string& claim, int64_t now) const {
+  if (session_seconds_ <= 0) return;
+  const std::string value = MakeCookieValue(cookie_key_, claim, now + session_seconds_);
+  res.insert(http::field::set_cookie, SetCookieHeader(claim, value, session_seconds_, secure_));
 }
 
 // --- GET /auth ----------------------------------------------------------------------

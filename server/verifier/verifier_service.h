@@ -14,6 +14,15 @@
 //                            for the claim in X-Yesno-Claim, else 401
 //   GET  /healthz, /metrics
 //
+// The browser gate (gate.h): a page a person unlocks with their wallet.
+//   GET  /gate?claim=C&return=PATH         HTML: opens a gate session, shows
+//                                          `yesno prove --session URL` and a QR code
+//   GET  /gate/session/ID                  wallet: {"claim":C,"challenges":[...]} (as /challenge)
+//   POST /gate/session/ID                  wallet: Authorization: PrivateToken ... -> yes/no (no cookie)
+//   POST /gate/session/ID/decline          wallet: "I cannot prove it" -> the page shows a refusal
+//   GET  /gate/status/ID                   browser: {"state":"pending|satisfied|refused|used|expired"}
+//   GET  /gate/done/ID                     browser: 303 to PATH + the session cookie, once
+//
 // Exact statuses and bodies are in docs/api.md.
 #ifndef YESNO_SERVER_VERIFIER_VERIFIER_SERVICE_H_
 #define YESNO_SERVER_VERIFIER_VERIFIER_SERVICE_H_
@@ -21,8 +30,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "gate.h"
 #include "http_server.h"
 #include "metrics.h"
 #include "secrets.h"
@@ -39,6 +51,11 @@ struct VerifierOptions {
   std::string origin;
   int session_minutes = 60;  // session cookie lifetime; 0 = never set a cookie
   VerifierSecrets secrets;
+  // public_prefix is the path under which the site exposes the verifier
+  // ("/yesno" behind the shipped nginx config; "" when it is reached
+  // directly): the gate page prints origin + public_prefix + "/gate/...".
+  std::string public_prefix;
+  GateLimits gate;
 };
 
 // CanonicalOrigin checks that `origin` is scheme://host[:port] (http or
@@ -72,6 +89,34 @@ class VerifierService {
   server::Response Auth(const server::Request& req, server::RequestLog& log) const;
   server::Response VerifyAnswer(const server::Request& req, server::http::status status, Reason reason,
                                 server::RequestLog& log) const;
+  // ChallengeBody builds the /challenge JSON (and header) for `claim` with a
+  // fresh vnonce; nullopt if no trusted key serves the claim now.
+  struct ChallengeParts {
+    std::string json;
+    std::string www_authenticate;
+    Bytes vnonce;
+  };
+  std::optional<ChallengeParts> ChallengeBody(const std::string& claim, int64_t now) const;
+  // SetSessionCookie adds the yesno_<claim> cookie after a yes.
+  void SetSessionCookie(server::Response& res, const std::string& claim, int64_t now) const;
+
+  // The browser gate.
+  server::Response Gate(const server::Request& req, server::RequestLog& log) const;
+  server::Response GateRoute(const server::Request& req, std::string_view path, server::RequestLog& log) const;
+  server::Response GateSessionGet(const server::Request& req, const std::string& id, server::RequestLog& log) const;
+  server::Response GateSessionPost(const server::Request& req, const std::string& id, server::RequestLog& log) const;
+  server::Response GateDecline(const server::Request& req, const std::string& id, server::RequestLog& log) const;
+  server::Response GateStatus(const server::Request& req, const std::string& id, server::RequestLog& log) const;
+  server::Response GateDone(const server::Request& req, const std::string& id, server::RequestLog& log) const;
+  server::Response GateHtml(const server::Request& req, server::http::status status, const std::string& nonce,
+                            std::string body) const;
+  server::Response GateProblem(const server::Request& req, server::http::status status, std::string_view reason,
+                               const std::string& heading, const std::string& text, const std::string& retry_url,
+                               server::RequestLog& log) const;
+  server::Response GatePageResponse(const server::Request& req, const std::string& id, const std::string& claim,
+                                    const std::string& return_path) const;
+  std::string GateRetryUrl(const std::string& claim, const std::string& return_path) const;
+  std::string NewNonce() const;
 
   // Hot-path counters are atomics (no lock per request); /metrics copies
   // them into metrics_ when it renders.
@@ -79,11 +124,14 @@ class VerifierService {
     std::atomic<uint64_t> verify[static_cast<int>(Reason::kUnavailable) + 1] = {};  // by Reason (kNone = yes)
     std::atomic<uint64_t> auth_ok{0}, auth_no_session{0}, auth_bad_session{0}, auth_no_claim{0};
     std::atomic<uint64_t> challenge_ok{0}, challenge_bad_claim{0}, challenge_unknown_claim{0};
+    std::atomic<uint64_t> gate_opened{0}, gate_evicted{0}, gate_satisfied{0}, gate_refused{0}, gate_collected{0};
   };
   void PublishCounters() const;
 
   VerifierContext ctx_;
   SecretBytes cookie_key_;
+  std::string public_prefix_;
+  std::unique_ptr<GateStore> gates_;
   int64_t session_seconds_;
   bool secure_;
   std::shared_ptr<SpentSet> spent_;

@@ -1,0 +1,339 @@
+// verifier_gate.cc — VerifierService's browser gate routes (gate.h; the
+// contract is in docs/api.md, "Browser gate").
+//
+// Who gets what:
+//   the page (browser)  HTML with the session URL and its QR code: no token, no secret;
+//                       a cookie yesno_gate_<id> (random, Path=<prefix>/gate/done/<id>)
+//                       that binds the session to this browser;
+//   the wallet          GET: the same challenge JSON as /challenge; POST: yes or no,
+//                       never a cookie;
+//   the browser again   /gate/done/<id> with its binding cookie, after a yes: 303 to
+//                       the return path with the yesno_<claim> session cookie, once.
+// A session id is 16 random bytes; its log route is the pattern, never the id.
+#include <nlohmann/json.hpp>
+
+#include "qr.h"
+#include "session_cookie.h"
+#include "verifier_service.h"
+#include "yesno/auth_header.h"
+#include "yesno/claims.h"
+
+namespace yesno::verifier {
+
+namespace http = server::http;
+using server::Request;
+using server::RequestLog;
+using server::Response;
+
+namespace {
+
+constexpr int kQrPixels = 232;
+
+std::string GateCookieName(const std::string& id) { return std::string(kGateCookiePrefix) + id; }
+
+// BrowserKeyMatches looks for yesno_gate_<id> among the request's cookies
+// and compares it with the session's key in constant time.
+bool BrowserKeyMatches(const Request& req, const GateSession& s) {
+  const std::string name = GateCookieName(s.id);
+  for (auto [it, end] = req.equal_range(http::field::cookie); it != end; ++it) {
+    const std::string_view header(it->value().data(), it->value().size());
+    for (std::string_view value : CookieValues(header, name)) {
+      auto key = Base64UrlDecode(value);
+      if (key.ok() && ConstantTimeEquals(*key, s.browser_key)) return true;
+    }
+  }
+  return false;
+}
+
+Response JsonBody(const Request& req, http::status status, const nlohmann::json& body) {
+  return server::MakeResponse(req, status, "application/json",
+                              body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace
+
+std::string VerifierService::NewNonce() const {
+  uint8_t bytes[16];
+  rng_.Fill(bytes);
+  return Base64UrlEncode(ByteView(bytes, sizeof bytes), /*padding=*/false);
+}
+
+std::string VerifierService::GateRetryUrl(const std::string& claim, const std::string& return_path) const {
+  return public_prefix_ + "/gate?claim=" + claim + "&return=" + PercentEncode(return_path);
+}
+
+Response VerifierService::GateHtml(const Request& req, http::status status, const std::string& nonce,
+                                   std::string body) const {
+  Response res = server::MakeResponse(req, status, "text/html; charset=utf-8", std::move(body));
+  res.set("Content-Security-Policy", GateContentSecurityPolicy(nonce));
+  res.set("X-Frame-Options", "DENY");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
+  return res;
+}
+
+Response VerifierService::GateProblem(const Request& req, http::status status, std::string_view reason,
+                                      const std::string& heading, const std::string& text,
+                                      const std::string& retry_url, RequestLog& log) const {
+  log.reason = std::string(reason);
+  const std::string nonce = NewNonce();
+  GateMessage m;
+  m.title = heading;
+  m.heading = heading;
+  m.paragraphs = {text};
+  if (!retry_url.empty()) {
+    m.link_url = retry_url;
+    m.link_text = "Start again";
+  }
+  m.script_nonce = nonce;
+  return GateHtml(req, status, nonce, RenderGateMessage(m));
+}
+
+Response VerifierService::GatePageResponse(const Request& req, const std::string& id, const std::string& claim,
+                                           const std::string& return_path) const {
+  GatePage page;
+  page.claim = claim;
+  page.session_url = ctx_.origin + public_prefix_ + "/gate/session/" + id;
+  auto qr = EncodeQr(page.session_url);
+  if (qr.ok()) page.qr_svg = QrSvg(*qr, kQrPixels, "QR code of the link for your wallet");
+  page.status_url = public_prefix_ + "/gate/status/" + id;
+  page.done_url = public_prefix_ + "/gate/done/" + id;
+  page.retry_url = GateRetryUrl(claim, return_path);
+  page.lifetime_seconds = gates_->limits().lifetime_seconds;
+  page.script_nonce = NewNonce();
+  return GateHtml(req, http::status::ok, page.script_nonce, RenderGatePage(page));
+}
+
+// --- GET /gate?claim=C&return=PATH ----------------------------------------------------
+
+Response VerifierService::Gate(const Request& req, RequestLog& log) const {
+  const auto claim = server::QueryParam(req, "claim");
+  if (!claim || !IsValidClaimName(*claim)) {
+    return GateProblem(req, http::status::bad_request, "bad_claim", "This link is not valid",
+                       "The page that sent you here asked for something this site cannot check.", "", log);
+  }
+  const std::string target(req.target().data(), req.target().size());
+  const std::string return_path = GateReturnParam(target).value_or("/");
+  if (!IsSafeReturnPath(return_path)) {
+    return GateProblem(req, http::status::bad_request, "bad_return", "This link is not valid",
+                       "The page that sent you here named a place to return to that is not on this site.", "", log);
+  }
+  const int64_t now = clock_.NowSeconds();
+  if (TrustedKeys()->ForClaim(*claim, now).empty()) {
+    return GateProblem(req, http::status::not_found, "unknown_claim", "This site cannot check that right now",
+                       "No issuer this site trusts vouches for " + ClaimPhrase(*claim) + " at the moment.", "", log);
+  }
+
+  uint8_t id_bytes[kGateIdBytes];
+  rng_.Fill(id_bytes);
+  GateSession session;
+  session.id = Base64UrlEncode(ByteView(id_bytes, sizeof id_bytes), /*padding=*/false);
+  session.claim = *claim;
+  session.return_path = return_path;
+  session.browser_key.resize(kGateBrowserKeyBytes);
+  rng_.Fill(session.browser_key);
+  const std::string id = session.id;
+  const std::string browser_key = Base64UrlEncode(session.browser_key, /*padding=*/false);
+  counters_.gate_evicted += gates_->Open(std::move(session), now);
+  ++counters_.gate_opened;
+
+  Response res = GatePageResponse(req, id, *claim, return_path);
+  const std::string done_url = public_prefix_ + "/gate/done/" + id;
+  // The binding cookie goes only to this session's done URL, and only from
+  // this site's own pages (SameSite=Strict).
+  std::string cookie = GateCookieName(id) + "=" + browser_key + "; Max-Age=" +
+                       std::to_string(gates_->limits().lifetime_seconds) + "; Path=" + done_url +
+                       "; HttpOnly; SameSite=Strict";
+  if (secure_) cookie += "; Secure";
+  res.set(http::field::set_cookie, cookie);
+  return res;
+}
+
+// --- /gate/... ----------------------------------------------------------------------
+
+Response VerifierService::GateRoute(const Request& req, std::string_view path, RequestLog& log) const {
+  struct Pattern {
+    std::string_view prefix;
+    std::string_view suffix;
+    http::verb method;
+    Response (VerifierService::*handler)(const Request&, const std::string&, RequestLog&) const;
+    const char* route;
+  };
+  static constexpr Pattern kPatterns[] = {
+      {"/gate/session/", "", http::verb::get, &VerifierService::GateSessionGet, "/gate/session/{id}"},
+      {"/gate/session/", "", http::verb::post, &VerifierService::GateSessionPost, "/gate/session/{id}"},
+      {"/gate/session/", "/decline", http::verb::post, &VerifierService::GateDecline, "/gate/session/{id}/decline"},
+      {"/gate/status/", "", http::verb::get, &VerifierService::GateStatus, "/gate/status/{id}"},
+      {"/gate/done/", "", http::verb::get, &VerifierService::GateDone, "/gate/done/{id}"},
+  };
+  const char* known = nullptr;
+  for (const Pattern& p : kPatterns) {
+    if (!path.starts_with(p.prefix) || !path.ends_with(p.suffix) || path.size() < p.prefix.size() + p.suffix.size()) {
+      continue;
+    }
+    const std::string_view id = path.substr(p.prefix.size(), path.size() - p.prefix.size() - p.suffix.size());
+    if (!IsGateId(id)) continue;
+    known = p.route;
+    if (req.method() == p.method || (p.method == http::verb::get && req.method() == http::verb::head)) {
+      log.route = p.route;
+      return (this->*p.handler)(req, std::string(id), log);
+    }
+  }
+  if (known != nullptr) {
+    log.route = known;
+    return server::JsonError(req, http::status::method_not_allowed, "method_not_allowed", log);
+  }
+  log.route = "(unknown)";
+  return server::JsonError(req, http::status::not_found, "not_found", log);
+}
+
+// --- the wallet's side --------------------------------------------------------------
+
+Response VerifierService::GateSessionGet(const Request& req, const std::string& id, RequestLog& log) const {
+  const int64_t now = clock_.NowSeconds();
+  auto s = gates_->Find(id, now);
+  if (!s) return server::JsonError(req, http::status::not_found, "unknown_session", log);
+  if (s->state == GateState::kExpired) return server::JsonError(req, http::status::gone, "session_expired", log);
+  if (s->state != GateState::kPending) return server::JsonError(req, http::status::conflict, "session_closed", log);
+  auto parts = ChallengeBody(s->claim, now);
+  if (!parts) return server::JsonError(req, http::status::not_found, "unknown_claim", log);
+  // Only challenges handed out for this session are honoured by its POST.
+  if (!gates_->AddVnonce(id, parts->vnonce, now)) {
+    return server::JsonError(req, http::status::conflict, "session_closed", log);
+  }
+  auto body = nlohmann::json::parse(parts->json);
+  body["expires_at"] = s->expires_at;
+  return JsonBody(req, http::status::ok, body);
+}
+
+Response VerifierService::GateSessionPost(const Request& req, const std::string& id, RequestLog& log) const {
+  const int64_t now = clock_.NowSeconds();
+  GateSession s;
+  switch (gates_->BeginAnswer(id, now, s)) {
+    case GateStore::Claim::kOk:
+      break;
+    case GateStore::Claim::kUnknown:
+      return server::JsonError(req, http::status::not_found, "unknown_session", log);
+    case GateStore::Claim::kExpired:
+      return server::JsonError(req, http::status::gone, "session_expired", log);
+    case GateStore::Claim::kClosed:
+      return server::JsonError(req, http::status::conflict, "session_closed", log);
+  }
+  // From here on this request owns the session's one answer.
+  auto refuse = [&](http::status status, Reason reason) {
+    gates_->FinishAnswer(id, false, ReasonCode(reason));
+    ++counters_.gate_refused;
+    return VerifyAnswer(req, status, reason, log);
+  };
+  if (req.count(http::field::authorization) != 1) return refuse(http::status::bad_request, Reason::kMalformed);
+  const auto header = req[http::field::authorization];
+  auto creds = ParseAuthorization(std::string_view(header.data(), header.size()));
+  if (!creds.ok()) return refuse(http::status::bad_request, Reason::kMalformed);
+  // The vnonce must be one this session handed out: a presentation made for
+  // another session (or /challenge) cannot satisfy this one.
+  bool ours = false;
+  for (const Bytes& v : s.vnonces) ours = ours || ConstantTimeEquals(v, creds->yesno_vnonce);
+  if (!ours) return refuse(http::status::ok, Reason::kStaleNonce);
+
+  const Presentation presentation{std::move(creds->token), std::move(creds->yesno_vnonce),
+                                  std::move(creds->yesno_pop)};
+  const auto keys = TrustedKeys();
+  const VerifyOutcome out = VerifyPresentation(presentation, *keys, s.claim, ctx_, now, *spent_);
+  if (!out.yes) {
+    return refuse(out.reason == Reason::kUnavailable ? http::status::service_unavailable : http::status::ok,
+                  out.reason);
+  }
+  gates_->FinishAnswer(id, true, "");
+  ++counters_.gate_satisfied;
+  ++counters_.verify[static_cast<int>(Reason::kNone)];
+  // No cookie here: the wallet is not the browser. The browser collects it
+  // at /gate/done/<id>.
+  return JsonBody(req, http::status::ok, {{"answer", "yes"}, {"claim", out.claim}, {"issuer", out.issuer_name}});
+}
+
+Response VerifierService::GateDecline(const Request& req, const std::string& id, RequestLog& log) const {
+  const int64_t now = clock_.NowSeconds();
+  GateSession s;
+  switch (gates_->BeginAnswer(id, now, s)) {
+    case GateStore::Claim::kOk:
+      break;
+    case GateStore::Claim::kUnknown:
+      return server::JsonError(req, http::status::not_found, "unknown_session", log);
+    case GateStore::Claim::kExpired:
+      return server::JsonError(req, http::status::gone, "session_expired", log);
+    case GateStore::Claim::kClosed:
+      return server::JsonError(req, http::status::conflict, "session_closed", log);
+  }
+  gates_->FinishAnswer(id, false, "declined");
+  ++counters_.gate_refused;
+  log.reason = "declined";
+  return JsonBody(req, http::status::ok, {{"answer", "no"}, {"reason", "declined"}});
+}
+
+// --- the browser's side -------------------------------------------------------------
+
+Response VerifierService::GateStatus(const Request& req, const std::string& id, RequestLog& log) const {
+  auto s = gates_->Find(id, clock_.NowSeconds());
+  if (!s) return server::JsonError(req, http::status::not_found, "unknown_session", log);
+  nlohmann::json body = {{"state", GateStateName(s->state)}};
+  if (s->state == GateState::kPending) body["expires_at"] = s->expires_at;
+  if (s->state == GateState::kRefused) {
+    body["reason"] = s->reason;
+    body["message"] = RefusalMessage(s->reason, s->claim);
+  }
+  log.reason = std::string(GateStateName(s->state));
+  return JsonBody(req, http::status::ok, body);
+}
+
+Response VerifierService::GateDone(const Request& req, const std::string& id, RequestLog& log) const {
+  const int64_t now = clock_.NowSeconds();
+  auto s = gates_->Find(id, now);
+  if (!s) {
+    return GateProblem(req, http::status::not_found, "unknown_session", "This request has expired",
+                       "It is no longer known here. Go back to the page you wanted and start again.", "", log);
+  }
+  const std::string retry = GateRetryUrl(s->claim, s->return_path);
+  if (!BrowserKeyMatches(req, *s)) {
+    return GateProblem(req, http::status::forbidden, "wrong_browser", "This request belongs to another browser",
+                       "Only the browser that opened this request can continue with it. Start again here.", retry,
+                       log);
+  }
+  switch (s->state) {
+    case GateState::kSatisfied:
+      break;
+    case GateState::kPending:
+    case GateState::kVerifying: {
+      // Not yet: show the same page again (the no-JavaScript path refreshes here).
+      log.reason = "pending";
+      return GatePageResponse(req, id, s->claim, s->return_path);
+    }
+    case GateState::kRefused:
+      return GateProblem(req, http::status::forbidden, s->reason,
+                         "Not proved", RefusalMessage(s->reason, s->claim), retry, log);
+    case GateState::kCollected:
+      return GateProblem(req, http::status::gone, "session_used", "This request was already used",
+                         "Each request unlocks the site once. If you are not in yet, start again.", retry, log);
+    case GateState::kExpired:
+      return GateProblem(req, http::status::gone, "session_expired", "This request has expired",
+                         "Requests are valid for a few minutes. Start again to get a new one.", retry, log);
+  }
+  if (!gates_->Collect(id, now)) {
+    return GateProblem(req, http::status::gone, "session_used", "This request was already used",
+                       "Each request unlocks the site once. If you are not in yet, start again.", retry, log);
+  }
+  ++counters_.gate_collected;
+  Response res{http::status::see_other, req.version()};
+  res.set(http::field::location, s->return_path);
+  res.set(http::field::cache_control, "no-store");
+  res.set("Referrer-Policy", "no-referrer");
+  res.keep_alive(req.keep_alive());
+  SetSessionCookie(res, s->claim, now);
+  std::string clear = GateCookieName(id) + "=; Max-Age=0; Path=" + public_prefix_ + "/gate/done/" + id +
+                      "; HttpOnly; SameSite=Strict";
+  if (secure_) clear += "; Secure";
+  res.insert(http::field::set_cookie, clear);
+  log.reason = "collected";
+  return res;
+}
+
+}  // namespace yesno::verifier
