@@ -75,8 +75,8 @@ class VerifierServiceTest : public ::testing::Test {
     store_ = std::move(store);
     auto secrets = RandomSecrets(rng_);
     ASSERT_TRUE(secrets.ok());
-    service_ = std::make_unique<VerifierService>(VerifierOptions{origin, 60, std::move(*secrets)}, store_, clock_,
-                                                 rng_);
+    service_ = std::make_unique<VerifierService>(VerifierOptions{origin, 60, std::move(*secrets), "", GateLimits{}},
+                                                 store_, clock_, rng_);
     service_->SetTrustedKeys(std::make_shared<const TrustedKeySet>(TheWorld().issuer.TrustedKeys()));
   }
 
