@@ -393,7 +393,7 @@ int main(int argc, char** argv) {
     core_ctx.origin = kOrigin;
     core_ctx.vnonce_key = secrets.vnonce_key;  // the core-only rows check the same vnonce
     auto core_store = std::make_shared<yesno::verifier::MemorySpentStore>();
-    yesno::verifier::VerifierService service({kOrigin, 60, std::move(secrets)}, store, clock, rng);
+    yesno::verifier::VerifierService service({kOrigin, 60, std::move(secrets), "", {}}, store, clock, rng);
     service.SetTrustedKeys(keys);
     yesno::server::Request challenge_req{http::verb::get, "/challenge?claim=age_over_18", 11};
     yesno::server::RequestLog log;
