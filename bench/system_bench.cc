@@ -58,6 +58,7 @@
 #include "testing/process.h"
 #include "yesno/auth_header.h"
 #include "yesno/batch.h"
+#include "yesno/directory.h"
 #include "yesno/pop.h"
 #include "yesno/token.h"
 #include "yesno/wallet.h"
@@ -496,9 +497,9 @@ int main(int argc, char** argv) {
   chmod(w.c_str(), 0700);
   const std::vector<std::string> yesno = {cli_path, "--wallet", w + "/wallet", "--key-file", w + "/wallet.key"};
   auto cli = [&](std::vector<std::string> args) {
-    std::vector<std::string> argv = yesno;
-    argv.insert(argv.end(), args.begin(), args.end());
-    return Run(argv);
+    std::vector<std::string> command = yesno;
+    command.insert(command.end(), args.begin(), args.end());
+    return Run(command);
   };
   cli({"init"});
   cli({"enroll", "--issuer", *issuer_url, "--issuer-key", s.public_key, "--ticket", s.tickets.back()});
@@ -593,15 +594,14 @@ int main(int argc, char** argv) {
               kRounds);
   std::printf("  raw RSA-2048 private op (OpenSSL, m^d mod n)          %8.1f us  %7.0f /s\n", inproc.raw_us,
               1e6 / inproc.raw_us);
-  std::printf("  IssuerService batch of 32, per token                  %8.1f us  %7.0f /s   ratio %.3f  (goal >= 0.80: %s)\n",
-              inproc.batch_us_per_token, 1e6 / inproc.batch_us_per_token, inproc.raw_us / inproc.batch_us_per_token,
-              inproc.raw_us / inproc.batch_us_per_token >= 0.80 ? "met" : "NOT met");
+  std::printf("  IssuerService batch of 32, per token                  %8.1f us  %7.0f /s   ratio %.3f  (no goal set)\n",
+              inproc.batch_us_per_token, 1e6 / inproc.batch_us_per_token, inproc.raw_us / inproc.batch_us_per_token);
   std::printf("  IssuerService single /token-request                   %8.1f us  %7.0f /s   ratio %.3f\n",
               inproc.single_us, 1e6 / inproc.single_us, inproc.raw_us / inproc.single_us);
 
   std::printf("\nissuer over HTTP (real yesno-issuer on loopback, %d keep-alive connections from this process; 2 cores shared)\n",
               connections);
-  std::printf("  %-24s %9s %9s %9s %9s %9s %12s %9s %9s\n", "run", "requests", "tokens", "tokens/s", "/inproc",
+  std::printf("  %-24s %9s %9s %9s %9s %9s %9s %12s %10s %10s\n", "run", "requests", "tokens", "tokens/s", "/inproc",
               "p50 ms", "p99 ms", "cpu/token", "RSS idle", "RSS load");
   for (const auto& r : runs) {
     std::printf("  %-24s %9zu %9zu %9.0f %9.3f %9.2f %9.2f %9.1f us %6ld KiB %6ld KiB\n", r.label.c_str(), r.requests,
