@@ -99,6 +99,53 @@ class Corpus {
 
 std::string Str(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
+// --- verify_http: HTTP requests to the verifier service --------------------
+
+// VerifyRequest is one POST /verify carrying `authorization`.
+std::string VerifyRequest(const std::string& authorization, std::string_view claim = kClaim) {
+  return "POST /verify?claim=" + std::string(claim) + " HTTP/1.1\r\nHost: shop.example\r\nAuthorization: " +
+         authorization + "\r\nContent-Length: 0\r\n\r\n";
+}
+
+std::string Get(const std::string& target, const std::string& extra_headers = "") {
+  return "GET " + target + " HTTP/1.1\r\nHost: shop.example\r\n" + extra_headers + "\r\n";
+}
+
+// VerifyHttpSeeds adds the verify_http seeds: every route, and `valid` (a
+// presentation with a PoP for the fixture origin: a yes) presented, replayed,
+// then its session cookie (@COOKIE@, filled in by the fuzzer) shown to /auth,
+// and the browser gate's flow (@ID@ is the session the gate page named).
+void VerifyHttpSeeds(Corpus& c, const std::string& valid) {
+  const std::string claim_header = "X-Yesno-Claim: " + std::string(kClaim) + "\r\n";
+  c.Add("verify_http", "yes_replay_auth",
+        VerifyRequest(valid) + VerifyRequest(valid) + Get("/auth", "Cookie: @COOKIE@\r\n" + claim_header));
+  c.Add("verify_http", "yes_other_claim", VerifyRequest(valid, "age_over_21"));
+  c.Add("verify_http", "verify_no_authorization", "POST /verify?claim=age_over_18 HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+  c.Add("verify_http", "verify_two_authorizations",
+        "POST /verify?claim=age_over_18 HTTP/1.1\r\nAuthorization: " + valid + "\r\nAuthorization: " + valid +
+            "\r\nContent-Length: 0\r\n\r\n");
+  c.Add("verify_http", "verify_chunked_http10",
+        "POST /verify?claim=age_over_18 HTTP/1.0\r\nAuthorization: " + valid +
+            "\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n");
+  c.Add("verify_http", "challenge_then_healthz_metrics",
+        Get("/challenge?claim=age_over_18") + Get("/challenge?claim=Bad%20claim") + Get("/challenge?claim=age_over_99") +
+            Get("/healthz") + "HEAD /healthz HTTP/1.1\r\n\r\n" + Get("/metrics"));
+  c.Add("verify_http", "auth_forged_cookie",
+        Get("/auth", "Cookie: yesno_age_over_18=AAAA.BBBB; other=1\r\n" + claim_header) + Get("/auth") +
+            "POST /auth HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc" + Get("/nowhere"));
+  c.Add("verify_http", "gate_yes_done",
+        Get("/gate?claim=age_over_18&return=%2Fadult%2Fpage") + Get("/gate/session/@ID@") +
+            "POST /gate/session/@ID@ HTTP/1.1\r\nAuthorization: " + valid + "\r\nContent-Length: 0\r\n\r\n" +
+            Get("/gate/status/@ID@") + Get("/gate/done/@ID@", "Cookie: @COOKIE@\r\n") +
+            Get("/gate/done/@ID@", "Cookie: @COOKIE@\r\n") + Get("/auth", "Cookie: @COOKIE@\r\n" + claim_header));
+  c.Add("verify_http", "gate_decline_wrong_browser",
+        Get("/gate?claim=age_over_18") + "POST /gate/session/@ID@/decline HTTP/1.1\r\nContent-Length: 0\r\n\r\n" +
+            Get("/gate/status/@ID@") + Get("/gate/done/@ID@", "Cookie: yesno_gate_@ID@=AAAA\r\n") +
+            Get("/gate?claim=age_over_18&return=https%3A%2F%2Fevil.example") + Get("/gate/session/unknown"));
+  c.Add("verify_http", "garbage",
+        Get("/healthz") + "GET / HTTP/1.1\r\nHost: \x01\r\n\r\n" + std::string(1, '\0') + "\xff garbage");
+}
+
 // --- the known-answer vectors ----------------------------------------------
 
 void FromIssuanceVectors(const fs::path& dir, Corpus& c) {
@@ -258,6 +305,7 @@ void OwnMessages(const fs::path& vectors, Corpus& c) {
     }
     c.Add("verify_authorization", name, header);
     c.Add("authorization", name, header);
+    c.Add("verify_http", "verify_" + name, VerifyRequest(header));
   };
   const Bytes other_origin_pop = Must(SignPop(View(t1.seed), "https://other.example", vnonce, t1.token), "pop");
   add_presentation("bad_pop_other_origin", {t1.token, vnonce, other_origin_pop}, Reason::kBadPop);
@@ -276,6 +324,7 @@ void OwnMessages(const fs::path& vectors, Corpus& c) {
                    {t2.token, vnonce, Must(SignPop(View(t2.seed), kOrigin, vnonce, t2.token), "pop")},
                    Reason::kUnknownKey);
   add_presentation("malformed_no_pop", {t1.token, vnonce, {}}, Reason::kMalformed);
+  VerifyHttpSeeds(c, BuildAuthorization({t1.token, vnonce, Must(SignPop(View(t1.seed), kOrigin, vnonce, t1.token), "pop")}));
 
   // The issuer directory.
   IssuerDirectory dir;
