@@ -485,7 +485,9 @@ int ProveSession(const Env& env, const ProveArgs& args) {
   }
   auto url = net::ParseUrl(args.session);
   if (!url.ok()) return env.out.Fail("--session: " + url.error().message);
-  if (url->target.find('?') != std::string::npos) return env.out.Fail("--session: the link carries no query string");
+  if (url->target.find('?') != std::string::npos || url->target.find("/gate/session/") == std::string::npos) {
+    return env.out.Fail("--session: expected a gate link like https://shop.example/yesno/gate/session/ID (no query)");
+  }
   // The PoP names the origin of the URL we actually connect to, never one a
   // page or the session's answer names: a site relaying another site's
   // session gets a proof the real site refuses (bad_pop).
@@ -646,7 +648,15 @@ void AddWalletCommands(CLI::App& app, Env& env, std::function<int()>& run) {
   auto prove_args = std::make_shared<ProveArgs>();
   CLI::App* prove = app.add_subcommand(
       "prove", "Answer a verifier's challenge with one fresh token; prints yes or no (<reason>).\n"
-               "Exit 0 yes, 1 no, 2 error. The verifier learns the answer and nothing about you.");
+               "Exit 0 yes, 1 no, 2 error. The verifier learns the answer and nothing about you.\n"
+               "Two ways to use it:\n"
+               "  yesno prove --verifier https://shop.example/yesno --claim age_over_18 [--cookie-jar FILE]\n"
+               "      a script or command-line client proves for itself (the cookie comes back here);\n"
+               "  yesno prove --session https://shop.example/yesno/gate/session/ID\n"
+               "      a browser gate: a site's page shows this command (and a QR code of the link). Your wallet\n"
+               "      proves the claim the page asks for, and the browser that shows the page is let in; this\n"
+               "      command gets no cookie. The link works once and for a few minutes. Answer only links\n"
+               "      from your own screen: whoever answers a link answers for the browser that opened it.");
   prove->add_option("--verifier", prove_args->verifier, "Verifier base URL, e.g. https://shop.example/yesno");
   prove->add_option("--claim", prove_args->claim,
                     "The claim to prove, e.g. age_over_18 (with --verifier; with --session it is optional and\n"
@@ -654,7 +664,8 @@ void AddWalletCommands(CLI::App& app, Env& env, std::function<int()>& run) {
   prove->add_option("--session", prove_args->session,
                     "Answer a browser gate session: the link a site's gate page shows (and its QR code holds),\n"
                     "e.g. https://shop.example/yesno/gate/session/ID. The browser showing the page gets in;\n"
-                    "the proof is made for the link's own origin.");
+                    "the proof is made for the link's own origin. If the wallet cannot prove the claim, the page\n"
+                    "is told \"no\" (and nothing else).");
   prove->add_option("--cookie-jar", prove_args->cookie_jar,
                     "After a yes, save the site's session cookie here (curl -b FILE format)");
   prove->add_option("--save-presentation", prove_args->save_presentation,

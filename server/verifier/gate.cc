@@ -97,6 +97,12 @@ void GateStore::FinishAnswer(std::string_view id, bool yes, std::string_view rea
   it->second.vnonces.clear();
 }
 
+void GateStore::AbandonAnswer(std::string_view id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sessions_.find(std::string(id));
+  if (it != sessions_.end() && it->second.state == GateState::kVerifying) it->second.state = GateState::kPending;
+}
+
 bool GateStore::Collect(std::string_view id, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sessions_.find(std::string(id));
@@ -157,7 +163,8 @@ std::optional<std::string> GateReturnParam(std::string_view target) {
     if (query.substr(pos, kKey.size()) == kKey) {
       const std::string_view value = query.substr(pos + kKey.size());
       if (value.size() >= 3 && value[0] == '%' && value[1] == '2' && (value[2] == 'F' || value[2] == 'f')) {
-        return PercentDecode(value);
+        // Undecodable: an empty path, which IsSafeReturnPath refuses (never the default).
+        return PercentDecode(value).value_or(std::string());
       }
       return std::string(value);
     }

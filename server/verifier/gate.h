@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "yesno/bytes.h"
+#include "yesno/secret_bytes.h"
 
 namespace yesno::verifier {
 
@@ -56,7 +57,7 @@ struct GateSession {
   std::string id;
   std::string claim;
   std::string return_path;
-  Bytes browser_key;  // the value of the cookie yesno_gate_<id> that binds the session to the browser that opened it
+  SecretBytes browser_key;  // the value of the cookie yesno_gate_<id> that binds the session to the browser that opened it
   int64_t created_at = 0;
   int64_t expires_at = 0;
   GateState state = GateState::kPending;
@@ -91,6 +92,9 @@ class GateStore {
   Claim BeginAnswer(std::string_view id, int64_t now, GateSession& out);
   // FinishAnswer ends a verifying session: satisfied (yes) or refused(reason).
   void FinishAnswer(std::string_view id, bool yes, std::string_view reason);
+  // AbandonAnswer puts a verifying session back to pending (the check could
+  // not be made, e.g. the spent store was down).
+  void AbandonAnswer(std::string_view id);
   // Collect moves a satisfied, unexpired session to used; true only once.
   bool Collect(std::string_view id, int64_t now);
 
@@ -113,7 +117,8 @@ bool IsGateId(std::string_view id);
 // `$request_uri` unescaped, `return` is the last parameter and its value runs
 // to the end of the target ("?claim=C&return=/a/?x=1&y=2" gives "/a/?x=1&y=2");
 // a value that starts with "%2F" is percent-decoded once instead (a client
-// that escaped it). Absent: nullopt.
+// that escaped it; if that does not decode, "", which IsSafeReturnPath
+// refuses). Absent: nullopt.
 std::optional<std::string> GateReturnParam(std::string_view target);
 // IsSafeReturnPath accepts a same-origin absolute path: it starts with '/'
 // but not "//" or "/\", holds only printable ASCII other than '\' (no spaces,

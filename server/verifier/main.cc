@@ -2,7 +2,7 @@
 //
 //   yesno-verifier serve --origin https://shop.example --trust trust.json
 //                        --listen 127.0.0.1:8081 [--spent-store sqlite:PATH | redis://HOST:PORT]
-//                        [--public-prefix /yesno]
+//                        [--public-prefix /yesno] [--gate-seconds 300] [--gate-capacity 10000]
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -36,6 +36,8 @@ struct ServeFlags {
   int directory_timeout_seconds = 5;
   std::string ca_file;
   std::string public_prefix;
+  int gate_seconds = 300;
+  int gate_capacity = 10'000;
 };
 
 int Fail(int code, const std::string& message) {
@@ -59,6 +61,8 @@ int Serve(const ServeFlags& f) {
   if (!IsValidPublicPrefix(f.public_prefix)) {
     return Fail(kExitUsage, "--public-prefix must be empty or a path like /yesno (no trailing '/', only A-Z a-z 0-9 . _ ~ -)");
   }
+  if (f.gate_seconds < 30 || f.gate_seconds > 3600) return Fail(kExitUsage, "--gate-seconds must be 30..3600");
+  if (f.gate_capacity < 1 || f.gate_capacity > 1'000'000) return Fail(kExitUsage, "--gate-capacity must be 1..1000000");
   if (auto listen = server::ParseListen(f.listen); !listen.ok()) return Fail(kExitUsage, listen.error().message);
   auto trust = LoadTrustFile(f.trust);
   if (!trust.ok()) return Fail(kExitUsage, trust.error().message);
@@ -79,7 +83,8 @@ int Serve(const ServeFlags& f) {
   if (!secrets.ok()) return Fail(kExitFailure, secrets.error().message);
 
   std::shared_ptr<SpentStore> spent(std::move(*store));
-  VerifierOptions options{*origin, f.session_minutes, std::move(*secrets), f.public_prefix, GateLimits{}};
+  const GateLimits gate{static_cast<std::size_t>(f.gate_capacity), f.gate_seconds};
+  VerifierOptions options{*origin, f.session_minutes, std::move(*secrets), f.public_prefix, gate};
   VerifierService service(std::move(options), spent, clock, rng);
 
   net::HttpClientOptions client_options;
@@ -136,6 +141,9 @@ int main(int argc, char** argv) {
       "yesno-verifier — the age gate in front of a website. It hands out PrivateToken challenges, checks\n"
       "presentations offline against the published keys of the issuers you trust, answers yes or no,\n"
       "accepts each token once, and sets a session cookie that nginx auth_request checks via /auth.\n"
+      "Browsers without a wallet of their own are sent to its gate page (GET /gate?claim=C&return=PATH):\n"
+      "it shows a `yesno prove --session URL` command and a QR code; when the wallet says yes, the browser\n"
+      "that opened the page (and only it) gets the session cookie and goes back to PATH.\n"
       "See docs/operations.md (Verifier) and deploy/nginx/yesno.conf.\n"
       "Exit codes: 0 stopped cleanly, 1 could not start, 2 bad usage."};
   app.set_version_flag("--version", "yesno-verifier 0.1.0");
@@ -170,8 +178,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--ca-file", f.ca_file, "CA bundle for https directory URLs (default: the system store)");
   serve->add_option("--public-prefix", f.public_prefix,
-                    "The path under which the site exposes the verifier, e.g. /yesno behind the shipped nginx config.\n"
-                    "The browser gate (GET /gate) prints --origin + this prefix + /gate/session/ID for wallets.");
+                    "The path under which the site exposes the verifier, e.g. /yesno behind the shipped nginx\n"
+                    "config (default: none, the verifier is reached directly). The browser gate page shows wallets\n"
+                    "--origin + this prefix + /gate/session/ID, and its cookies and links use this prefix.");
+  serve->add_option("--gate-seconds", f.gate_seconds,
+                    "Browser gate: how long a gate session can be answered by a wallet and then collected by its\n"
+                    "browser (30..3600). Each session is answered at most once.")
+      ->capture_default_str();
+  serve->add_option("--gate-capacity", f.gate_capacity,
+                    "Browser gate: open gate sessions kept in memory (per process); beyond this the oldest is\n"
+                    "dropped. Sessions are not shared between replicas: route a session's requests to one.")
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);

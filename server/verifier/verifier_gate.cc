@@ -39,7 +39,7 @@ bool BrowserKeyMatches(const Request& req, const GateSession& s) {
     const std::string_view header(it->value().data(), it->value().size());
     for (std::string_view value : CookieValues(header, name)) {
       auto key = Base64UrlDecode(value);
-      if (key.ok() && ConstantTimeEquals(*key, s.browser_key)) return true;
+      if (key.ok() && ConstantTimeEquals(*key, View(s.browser_key))) return true;
     }
   }
   return false;
@@ -107,6 +107,14 @@ Response VerifierService::GatePageResponse(const Request& req, const std::string
 // --- GET /gate?claim=C&return=PATH ----------------------------------------------------
 
 Response VerifierService::Gate(const Request& req, RequestLog& log) const {
+  // HEAD would open a session nobody sees.
+  if (req.method() != http::verb::get) return server::JsonError(req, http::status::method_not_allowed, "method_not_allowed", log);
+  if (session_seconds_ <= 0) {
+    // --session-minutes 0: there is no session cookie to hand out, so the
+    // gate could only send the browser round in circles.
+    return GateProblem(req, http::status::not_found, "gate_disabled", "This site has no browser gate",
+                       "The site is set up for wallets only (it sets no session cookie).", "", log);
+  }
   const auto claim = server::QueryParam(req, "claim");
   if (!claim || !IsValidClaimName(*claim)) {
     return GateProblem(req, http::status::bad_request, "bad_claim", "This link is not valid",
@@ -133,7 +141,7 @@ Response VerifierService::Gate(const Request& req, RequestLog& log) const {
   session.browser_key.resize(kGateBrowserKeyBytes);
   rng_.Fill(session.browser_key);
   const std::string id = session.id;
-  const std::string browser_key = Base64UrlEncode(session.browser_key, /*padding=*/false);
+  const std::string browser_key = Base64UrlEncode(View(session.browser_key), /*padding=*/false);
   counters_.gate_evicted += gates_->Open(std::move(session), now);
   ++counters_.gate_opened;
 
@@ -174,7 +182,9 @@ Response VerifierService::GateRoute(const Request& req, std::string_view path, R
     const std::string_view id = path.substr(p.prefix.size(), path.size() - p.prefix.size() - p.suffix.size());
     if (!IsGateId(id)) continue;
     known = p.route;
-    if (req.method() == p.method || (p.method == http::verb::get && req.method() == http::verb::head)) {
+    // HEAD is served like GET, except on /gate/done, which collects the cookie.
+    const bool head_ok = p.method == http::verb::get && p.handler != &VerifierService::GateDone;
+    if (req.method() == p.method || (head_ok && req.method() == http::verb::head)) {
       log.route = p.route;
       return (this->*p.handler)(req, std::string(id), log);
     }
@@ -208,6 +218,25 @@ Response VerifierService::GateSessionGet(const Request& req, const std::string& 
 
 Response VerifierService::GateSessionPost(const Request& req, const std::string& id, RequestLog& log) const {
   const int64_t now = clock_.NowSeconds();
+  // A request that is not a presentation for this session leaves it open:
+  // only a real attempt (right shape, one of this session's challenges) takes
+  // the session's one answer, so a stray or garbled POST cannot close it.
+  auto current = gates_->Find(id, now);
+  if (!current) return server::JsonError(req, http::status::not_found, "unknown_session", log);
+  if (current->state == GateState::kExpired) return server::JsonError(req, http::status::gone, "session_expired", log);
+  if (current->state != GateState::kPending) return server::JsonError(req, http::status::conflict, "session_closed", log);
+  if (req.count(http::field::authorization) != 1) {
+    return VerifyAnswer(req, http::status::bad_request, Reason::kMalformed, log);
+  }
+  const auto header = req[http::field::authorization];
+  auto creds = ParseAuthorization(std::string_view(header.data(), header.size()));
+  if (!creds.ok()) return VerifyAnswer(req, http::status::bad_request, Reason::kMalformed, log);
+  // The vnonce must be one this session handed out: a presentation made for
+  // another session (or /challenge) cannot answer this one.
+  bool ours = false;
+  for (const Bytes& v : current->vnonces) ours = ours || ConstantTimeEquals(v, creds->yesno_vnonce);
+  if (!ours) return VerifyAnswer(req, http::status::ok, Reason::kStaleNonce, log);
+
   GateSession s;
   switch (gates_->BeginAnswer(id, now, s)) {
     case GateStore::Claim::kOk:
@@ -220,28 +249,20 @@ Response VerifierService::GateSessionPost(const Request& req, const std::string&
       return server::JsonError(req, http::status::conflict, "session_closed", log);
   }
   // From here on this request owns the session's one answer.
-  auto refuse = [&](http::status status, Reason reason) {
-    gates_->FinishAnswer(id, false, ReasonCode(reason));
-    ++counters_.gate_refused;
-    return VerifyAnswer(req, status, reason, log);
-  };
-  if (req.count(http::field::authorization) != 1) return refuse(http::status::bad_request, Reason::kMalformed);
-  const auto header = req[http::field::authorization];
-  auto creds = ParseAuthorization(std::string_view(header.data(), header.size()));
-  if (!creds.ok()) return refuse(http::status::bad_request, Reason::kMalformed);
-  // The vnonce must be one this session handed out: a presentation made for
-  // another session (or /challenge) cannot satisfy this one.
-  bool ours = false;
-  for (const Bytes& v : s.vnonces) ours = ours || ConstantTimeEquals(v, creds->yesno_vnonce);
-  if (!ours) return refuse(http::status::ok, Reason::kStaleNonce);
-
   const Presentation presentation{std::move(creds->token), std::move(creds->yesno_vnonce),
                                   std::move(creds->yesno_pop)};
   const auto keys = TrustedKeys();
   const VerifyOutcome out = VerifyPresentation(presentation, *keys, s.claim, ctx_, now, *spent_);
+  if (out.reason == Reason::kUnavailable) {
+    // Our spent store is down: not the wallet's fault. The session stays
+    // open so the wallet can try again.
+    gates_->AbandonAnswer(id);
+    return VerifyAnswer(req, http::status::service_unavailable, out.reason, log);
+  }
   if (!out.yes) {
-    return refuse(out.reason == Reason::kUnavailable ? http::status::service_unavailable : http::status::ok,
-                  out.reason);
+    gates_->FinishAnswer(id, false, ReasonCode(out.reason));
+    ++counters_.gate_refused;
+    return VerifyAnswer(req, http::status::ok, out.reason, log);
   }
   gates_->FinishAnswer(id, true, "");
   ++counters_.gate_satisfied;
