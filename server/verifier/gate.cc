@@ -251,6 +251,7 @@ constexpr char kStyle[] = R"css(
 :root{color-scheme:light dark;--fg:#1b1b1f;--bg:#fafaf7;--muted:#55555f;--card:#fff;--line:#d9d9de;--ok:#0b6b2f;--no:#a11a1a;--accent:#2748b3}
 @media (prefers-color-scheme:dark){:root{--fg:#ececf0;--bg:#16161a;--muted:#b4b4bf;--card:#1f1f25;--line:#3a3a44;--ok:#5fd38a;--no:#ff8a8a;--accent:#9db3ff}}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 body{margin:0;font:1.05rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 main{max-width:44rem;margin:0 auto;padding:1.5rem 1.25rem 3rem}
 h1{font-size:1.7rem;line-height:1.25;margin:.5rem 0 1rem}

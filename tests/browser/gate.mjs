@@ -74,6 +74,9 @@ async function oneRun(browser, cfg, spec) {
   page.on("request", (r) => {
     if (!r.url().startsWith(cfg.site) && !r.url().startsWith("data:")) external.push(r.url());
   });
+  page.on("response", (r) => {
+    if (r.status() >= 400) (obs.failed_responses ??= []).push(`${r.status()} ${r.url()}`);
+  });
   page.on("console", (m) => {
     if (m.type() === "error") (obs.console_errors ??= []).push(m.text());
   });
