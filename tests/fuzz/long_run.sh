@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# long_run.sh [-j JOBS] [-runs N] BUILD_DIR WORK_DIR [TARGET...]
+# long_run.sh [-j JOBS] [-runs N] [-seconds S] BUILD_DIR WORK_DIR [TARGET...]
 #
 # Long libFuzzer runs: each target (default: all) runs for N executions
-# (default 1,000,000), JOBS at a time (default 2; nice level $YESNO_FUZZ_NICE,
+# (default 1,000,000) or S seconds, whichever comes first (default: no time
+# limit), JOBS at a time (default 2; nice level $YESNO_FUZZ_NICE,
 # default 0). Each target fuzzes a copy of its seeds in WORK_DIR/<target>/corpus
 # (grown there, never in the repository; an existing one is resumed); crashes
 # land in WORK_DIR/<target>/ as crash-*, leak-*, timeout-* or oom-*. Prints a
@@ -11,11 +12,12 @@
 #
 #   tests/fuzz/long_run.sh build-fuzz /tmp/yesno-fuzz-long
 set -euo pipefail
-jobs=2 runs=1000000
+jobs=2 runs=1000000 seconds=0
 while [ $# -gt 0 ]; do
   case "$1" in
     -j) jobs=$2; shift 2 ;;
     -runs) runs=$2; shift 2 ;;
+    -seconds) seconds=$2; shift 2 ;;
     *) break ;;
   esac
 done
@@ -35,13 +37,13 @@ run_one() {  # target
   cp -Rn "$here/corpus/$t"/. "$dir/corpus"/
   local start end status=0
   start=$(date +%s)
-  nice -n "${YESNO_FUZZ_NICE:-0}" "$build/tests/fuzz/${t}_fuzzer" -runs="$runs" -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 \
+  nice -n "${YESNO_FUZZ_NICE:-0}" "$build/tests/fuzz/${t}_fuzzer" -runs="$runs" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 \
     -artifact_prefix="$dir/" "$dir/corpus" >"$dir/log" 2>&1 || status=$?
   end=$(date +%s)
   echo "$t $status $((end - start))" >"$dir/result"
 }
 export -f run_one
-export build work runs here
+export build work runs seconds here
 printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}'
 
 echo "| target | executions | time (s) | exec/s | corpus (files / bytes) | features | crashes |"
