@@ -54,6 +54,7 @@
 #include <vector>
 
 #include "issuer_service.h"
+#include "bench_util.h"
 #include "testing/child_process.h"
 #include "testing/process.h"
 #include "yesno/auth_header.h"
@@ -72,72 +73,21 @@ using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 using Json = nlohmann::json;
 using yesno::Bytes;
+using yesno::bench::ChildrenCpuSeconds;
+using yesno::bench::Die;
+using yesno::bench::Median;
+using yesno::bench::Must;
+using yesno::bench::Percentile;
+using yesno::bench::Seconds;
+using yesno::bench::ThreadCpuSeconds;
+using yesno::testing::CpuSeconds;
+using yesno::testing::RssKib;
 
 constexpr char kIssuerName[] = "issuer.bench";
 constexpr char kClaim[] = "age_over_18";
 constexpr int kRounds = 5;
 constexpr std::size_t kBatch = 32;
 constexpr int kQuota = 10000;  // the issuer's maximum per ticket, claim and epoch
-
-[[noreturn]] void Die(const std::string& what) {
-  std::cerr << "yesno_system_bench: " << what << "\n";
-  std::exit(1);
-}
-
-template <class T>
-T Must(yesno::Result<T> r, const std::string& what) {
-  if (!r.ok()) Die(what + ": " + r.error().message);
-  return std::move(*r);
-}
-
-double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-double ChildrenCpuSeconds() {
-  rusage ru{};
-  getrusage(RUSAGE_CHILDREN, &ru);
-  auto s = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6; };
-  return s(ru.ru_utime) + s(ru.ru_stime);
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-double Percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  return sorted[static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1))];
-}
-
-long RssKiB(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  }
-  return -1;
-}
-
-double ProcessCpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = text.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(text.substr(close + 2));
-  std::string f;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> f; ++i) {
-    if (i == 14) utime = std::stoull(f);
-    if (i == 15) stime = std::stoull(f);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
@@ -304,13 +254,13 @@ HttpRun RunIssuerHttp(const std::string& issuer_path, const IssuerSetup& s, int 
   }
   const std::size_t capacity = wire.size() * per_ticket;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  run.rss_idle_kib = RssKiB(child->pid());
+  run.rss_idle_kib = RssKib(child->pid());
 
   std::atomic<bool> sampling{true};
   std::atomic<long> rss_max{run.rss_idle_kib};
   std::thread sampler([&] {
     while (sampling) {
-      rss_max = std::max(rss_max.load(), RssKiB(child->pid()));
+      rss_max = std::max(rss_max.load(), RssKib(child->pid()));
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });
@@ -318,7 +268,7 @@ HttpRun RunIssuerHttp(const std::string& issuer_path, const IssuerSetup& s, int 
   std::mutex mu;
   std::vector<double> latencies;
   std::string failure;
-  const double cpu_before = ProcessCpuSeconds(child->pid());
+  const double cpu_before = CpuSeconds(child->pid());
   const auto start = SteadyClock::now();
   const auto deadline = start + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(max_seconds));
   std::vector<std::thread> clients;
@@ -359,7 +309,7 @@ HttpRun RunIssuerHttp(const std::string& issuer_path, const IssuerSetup& s, int 
   }
   for (auto& c : clients) c.join();
   run.seconds = Seconds(SteadyClock::now() - start);
-  const double cpu = ProcessCpuSeconds(child->pid()) - cpu_before;
+  const double cpu = CpuSeconds(child->pid()) - cpu_before;
   sampling = false;
   sampler.join();
   if (!failure.empty()) Die("issuer over HTTP: " + failure);

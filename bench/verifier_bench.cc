@@ -50,6 +50,7 @@
 #include "http_server.h"
 #include "secrets.h"
 #include "spent_store.h"
+#include "bench_util.h"
 #include "testing/child_process.h"
 #include "trust.h"
 #include "verifier_service.h"
@@ -67,44 +68,19 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 using yesno::Bytes;
+using yesno::bench::Die;
+using yesno::bench::Median;
+using yesno::bench::Must;
+using yesno::bench::Percentile;
+using yesno::bench::Seconds;
+using yesno::bench::ThreadCpuSeconds;
+using yesno::testing::CpuSeconds;
+using yesno::testing::RssKib;
 
 constexpr char kIssuerName[] = "issuer.example";
 constexpr char kClaim[] = "age_over_18";
 constexpr char kOrigin[] = "https://shop.example";
 constexpr int kRounds = 5;
-
-[[noreturn]] void Die(const std::string& what) {
-  std::cerr << "yesno_verifier_bench: " << what << "\n";
-  std::exit(1);
-}
-
-template <class T>
-T Must(yesno::Result<T> r, const std::string& what) {
-  if (!r.ok()) Die(what + ": " + r.error().message);
-  return std::move(*r);
-}
-
-double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// ThreadCpuSeconds is this thread's CPU time: the single-threaded in-process
-// and ceiling figures use it, so time spent preempted by other work on the
-// machine does not count (as in yesno_core_bench).
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-double Percentile(std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  const auto idx = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1));
-  return sorted[idx];
-}
 
 struct Token {
   Bytes token;
@@ -213,31 +189,6 @@ yesno::server::Request VerifyRequest(const std::string& authorization) {
 
 // --- verifier process and load client ------------------------------------------------
 
-long RssKiB(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  }
-  return -1;
-}
-
-// CpuSeconds is the user + system CPU time a process has used so far.
-double CpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = text.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(text.substr(close + 2));
-  std::string f;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> f; ++i) {
-    if (i == 14) utime = std::stoull(f);
-    if (i == 15) stime = std::stoull(f);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 struct HttpRun {
   std::string label;
   std::size_t done = 0, yes = 0;
@@ -274,13 +225,13 @@ HttpRun RunHttp(const std::string& label, const std::string& verifier_path, cons
                   Authorization(tokens[i], vnonce) + "\r\nContent-Length: 0\r\n\r\n";
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  run.rss_idle_kib = RssKiB(child->pid());
+  run.rss_idle_kib = RssKib(child->pid());
 
   std::atomic<bool> sampling{true};
   std::atomic<long> rss_max{run.rss_idle_kib};
   std::thread sampler([&] {
     while (sampling) {
-      rss_max = std::max(rss_max.load(), RssKiB(child->pid()));
+      rss_max = std::max(rss_max.load(), RssKib(child->pid()));
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });

@@ -422,7 +422,9 @@ int HexValue(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-std::optional<std::string> PercentDecode(std::string_view in) {
+}  // namespace
+
+std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
   std::string out;
   for (std::size_t i = 0; i < in.size(); ++i) {
     if (in[i] == '%') {
@@ -431,7 +433,7 @@ std::optional<std::string> PercentDecode(std::string_view in) {
       if (hi < 0 || lo < 0) return std::nullopt;
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
-    } else if (in[i] == '+') {
+    } else if (plus_is_space && in[i] == '+') {
       out.push_back(' ');
     } else {
       out.push_back(in[i]);
@@ -439,7 +441,6 @@ std::optional<std::string> PercentDecode(std::string_view in) {
   }
   return out;
 }
-}  // namespace
 
 std::optional<std::string> QueryParam(const Request& req, std::string_view name) {
   std::string_view target(req.target().data(), req.target().size());
@@ -451,7 +452,7 @@ std::optional<std::string> QueryParam(const Request& req, std::string_view name)
     std::string_view pair = query.substr(0, amp);
     const auto eq = pair.find('=');
     if (pair.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1));
+      return eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1), /*plus_is_space=*/true);
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);

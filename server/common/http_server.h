@@ -90,6 +90,9 @@ Response MakeResponse(const Request& req, http::status status, std::string conte
 Response JsonError(const Request& req, http::status status, std::string_view reason, RequestLog& log);
 // PathOf returns the target without its query string.
 std::string_view PathOf(const Request& req);
+// PercentDecode decodes %XX escapes (nullopt on a bad or cut-off escape);
+// with `plus_is_space` (query strings, form encoding) '+' becomes ' '.
+std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space);
 // QueryParam returns the percent-decoded value of `name` in the query string.
 std::optional<std::string> QueryParam(const Request& req, std::string_view name);
 // BearerToken returns the token of "Authorization: Bearer <token>", if any.

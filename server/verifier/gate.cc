@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "http_server.h"
 #include "yesno/claims.h"
 
 namespace yesno::verifier {
@@ -124,29 +125,6 @@ bool IsBase64UrlChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> PercentDecode(std::string_view in) {
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out.push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return std::nullopt;
-    const int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
-}
-
 }  // namespace
 
 bool IsGateId(std::string_view id) {
@@ -164,7 +142,8 @@ std::optional<std::string> GateReturnParam(std::string_view target) {
       const std::string_view value = query.substr(pos + kKey.size());
       if (value.size() >= 3 && value[0] == '%' && value[1] == '2' && (value[2] == 'F' || value[2] == 'f')) {
         // Undecodable: an empty path, which IsSafeReturnPath refuses (never the default).
-        return PercentDecode(value).value_or(std::string());
+        // '+' stays '+': a path may hold one.
+        return server::PercentDecode(value, /*plus_is_space=*/false).value_or(std::string());
       }
       return std::string(value);
     }

@@ -11,6 +11,7 @@
 //                       the return path with the yesno_<claim> session cookie, once.
 // A session id is 16 random bytes; its log route is the pattern, never the id.
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "qr.h"
 #include "session_cookie.h"
@@ -48,6 +49,23 @@ bool BrowserKeyMatches(const Request& req, const GateSession& s) {
 Response JsonBody(const Request& req, http::status status, const nlohmann::json& body) {
   return server::MakeResponse(req, status, "application/json",
                               body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+// RefuseAnswer is the answer to a request that may not answer a gate
+// session (unknown, expired, already answered), or nullopt when BeginAnswer
+// gave this request the session's one answer.
+std::optional<Response> RefuseAnswer(const Request& req, GateStore::Claim claim, RequestLog& log) {
+  switch (claim) {
+    case GateStore::Claim::kOk:
+      return std::nullopt;
+    case GateStore::Claim::kUnknown:
+      return server::JsonError(req, http::status::not_found, "unknown_session", log);
+    case GateStore::Claim::kExpired:
+      return server::JsonError(req, http::status::gone, "session_expired", log);
+    case GateStore::Claim::kClosed:
+      return server::JsonError(req, http::status::conflict, "session_closed", log);
+  }
+  return server::JsonError(req, http::status::conflict, "session_closed", log);  // not reached
 }
 
 }  // namespace
@@ -238,16 +256,7 @@ Response VerifierService::GateSessionPost(const Request& req, const std::string&
   if (!ours) return VerifyAnswer(req, http::status::ok, Reason::kStaleNonce, log);
 
   GateSession s;
-  switch (gates_->BeginAnswer(id, now, s)) {
-    case GateStore::Claim::kOk:
-      break;
-    case GateStore::Claim::kUnknown:
-      return server::JsonError(req, http::status::not_found, "unknown_session", log);
-    case GateStore::Claim::kExpired:
-      return server::JsonError(req, http::status::gone, "session_expired", log);
-    case GateStore::Claim::kClosed:
-      return server::JsonError(req, http::status::conflict, "session_closed", log);
-  }
+  if (auto refused = RefuseAnswer(req, gates_->BeginAnswer(id, now, s), log)) return std::move(*refused);
   // From here on this request owns the session's one answer.
   const Presentation presentation{std::move(creds->token), std::move(creds->yesno_vnonce),
                                   std::move(creds->yesno_pop)};
@@ -275,16 +284,7 @@ Response VerifierService::GateSessionPost(const Request& req, const std::string&
 Response VerifierService::GateDecline(const Request& req, const std::string& id, RequestLog& log) const {
   const int64_t now = clock_.NowSeconds();
   GateSession s;
-  switch (gates_->BeginAnswer(id, now, s)) {
-    case GateStore::Claim::kOk:
-      break;
-    case GateStore::Claim::kUnknown:
-      return server::JsonError(req, http::status::not_found, "unknown_session", log);
-    case GateStore::Claim::kExpired:
-      return server::JsonError(req, http::status::gone, "session_expired", log);
-    case GateStore::Claim::kClosed:
-      return server::JsonError(req, http::status::conflict, "session_closed", log);
-  }
+  if (auto refused = RefuseAnswer(req, gates_->BeginAnswer(id, now, s), log)) return std::move(*refused);
   gates_->FinishAnswer(id, false, "declined");
   ++counters_.gate_refused;
   log.reason = "declined";

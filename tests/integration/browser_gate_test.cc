@@ -11,8 +11,6 @@
 // copy of tests/browser under the build tree (YESNO_BROWSER_WORK_DIR; never
 // node_modules in the source tree), guarded by a file lock. Without node/npm,
 // Chromium, or the npm registry (and no cache), the test is SKIPPED loudly.
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +22,7 @@
 
 #include "files.h"
 #include "http_client.h"
+#include "node_package.h"
 #include "testing/child_process.h"
 #include "testing/process.h"
 #include "verifier_testing.h"
@@ -37,6 +36,8 @@ namespace yesno {
 namespace {
 
 using testing::ChildProcess;
+using testing::NodePackage;
+using testing::PrepareNodePackage;
 using testing::ProcessResult;
 using testing::ReadText;
 using testing::RunProcess;
@@ -51,98 +52,16 @@ std::string Trim(std::string s) {
   return s;
 }
 
-std::string FindOnPath(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string p = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= p.size()) {
-    const std::size_t end = std::min(p.find(':', start), p.size());
-    const std::string candidate = p.substr(start, end - start) + "/" + name;
-    if (end > start && access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
-  }
-  return "";
-}
-
-bool LooksOffline(const std::string& out) {
-  for (const char* marker : {"ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENETUNREACH",
-                             "EHOSTUNREACH", "network", "ENOTCACHED", "socket hang up"}) {
-    if (out.find(marker) != std::string::npos) return true;
-  }
-  return false;
-}
-
-// NodeSide: node + playwright-core installed under the build tree.
-struct NodeSide {
-  bool ready = false;
-  bool skip = false;
-  std::string why;
-  std::string node;
-  std::string dir;
-};
-
-NodeSide PrepareNode() {
-  NodeSide s;
-  s.node = FindOnPath("node");
-  const std::string npm = FindOnPath("npm");
-  if (s.node.empty() || npm.empty()) {
-    s.skip = true;
-    s.why = "node and npm are needed (Node >= 20); not found on PATH";
-    return s;
-  }
-  auto version = RunProcess({s.node, "--version"}, "", std::chrono::seconds(20));
-  int major = 0;
-  if (version.exit_code == 0 && version.out.size() > 1) major = std::atoi(version.out.c_str() + 1);
-  if (major < 20) {
-    s.skip = true;
-    s.why = "Node >= 20 is needed; found '" + Trim(version.out) + "'";
-    return s;
-  }
-  s.dir = YESNO_BROWSER_WORK_DIR;
-  std::filesystem::create_directories(s.dir);
-  const std::string lock_path = s.dir + "/.lock";
-  const int lock = open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-  if (lock < 0 || flock(lock, LOCK_EX) != 0) {
-    s.why = "cannot lock " + lock_path;
-    return s;
-  }
-  struct Unlock {
-    int fd;
-    ~Unlock() { close(fd); }
-  } unlock{lock};
-  bool lock_changed = false;
-  for (const char* f : {"package.json", "package-lock.json", "gate.mjs"}) {
-    auto src = files::ReadFile(std::string(YESNO_BROWSER_SOURCE_DIR) + "/" + f);
-    if (!src.ok()) {
-      s.why = std::string("cannot read tests/browser/") + f;
-      return s;
-    }
-    auto dst = files::ReadFile(s.dir + "/" + f);
-    if (dst.ok() && *dst == *src) continue;
-    if (std::string(f) != "gate.mjs") lock_changed = true;
-    if (!files::WriteFileAtomic(s.dir + "/" + f, *src, 0644).ok()) {
-      s.why = "cannot write " + s.dir + "/" + f;
-      return s;
-    }
-  }
-  const bool installed = std::filesystem::exists(s.dir + "/node_modules/.package-lock.json") &&
-                         std::filesystem::exists(s.dir + "/node_modules/playwright-core/package.json");
-  if (lock_changed || !installed) {
-    std::cerr << "[browser] npm ci in " << s.dir << " (pinned by tests/browser/package-lock.json)\n";
-    auto ci = RunProcess({npm, "ci", "--prefix", s.dir, "--prefer-offline", "--no-audit", "--no-fund",
-                          "--loglevel=error"},
-                         "", std::chrono::seconds(150));
-    if (ci.exit_code != 0) {
-      const std::string out = ci.out + ci.err;
-      s.skip = true;  // the issue: skipped (loudly) when the browser side cannot be installed
-      s.why = std::string(ci.timed_out || LooksOffline(out) ? "npm ci could not reach the npm registry"
-                                                             : "npm ci failed") +
-              (ci.timed_out ? " [timed out after 150 s]" : "") + ":\n" + out.substr(0, 2000);
-      return s;
-    }
-  }
-  s.ready = true;
-  return s;
+// PrepareNode: node + playwright-core installed under the build tree
+// (node_package.h). The issue: skipped, loudly, whenever the browser side
+// cannot be installed.
+NodePackage PrepareNode() {
+  return PrepareNodePackage({.tag = "browser",
+                             .source_dir = YESNO_BROWSER_SOURCE_DIR,
+                             .work_dir = YESNO_BROWSER_WORK_DIR,
+                             .files = {"package.json", "package-lock.json", "gate.mjs"},
+                             .installed_module = "playwright-core",
+                             .skip_on_any_install_failure = true});
 }
 
 void SkipLoudly(const std::string& why) {
@@ -205,7 +124,7 @@ TEST(BrowserGateTest, ChromiumUnlocksWithA19YearOldsWalletAndIsRefusedWithA16Yea
     SkipLoudly(std::string(kChromium) + " is missing (Debian package chromium)");
     GTEST_SKIP() << kChromium << " is missing (Debian package chromium): the real-browser test did not run";
   }
-  const NodeSide node = PrepareNode();
+  const NodePackage node = PrepareNode();
   if (node.skip) {
     SkipLoudly(node.why);
     GTEST_SKIP() << node.why;

@@ -154,15 +154,6 @@ int CountResponses(const std::string& text, std::string_view status_line) {
   return n;
 }
 
-long VmRssKb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 void RaiseFdLimit() {
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -353,7 +344,7 @@ class HostileClientsTest : public ::testing::Test {
   // Rss reads both servers' VmRSS (kB).
   static std::vector<long> Rss() {
     std::vector<long> out;
-    for (pid_t pid : Pids()) out.push_back(VmRssKb(pid));
+    for (pid_t pid : Pids()) out.push_back(testing::RssKib(pid));
     return out;
   }
   static void CheckRss(const std::string& what, const std::vector<long>& before, long bound_kb) {
@@ -494,7 +485,7 @@ TEST_F(HostileClientsTest, TenThousandIdleConnectionsAreBoundedByTheCap) {
 
   // Verifier: beyond the cap.
   {
-    const long rss_before = VmRssKb(g_servers->verifier->pid());
+    const long rss_before = testing::RssKib(g_servers->verifier->pid());
     Probe probe({g_servers->verifier_port}, /*keep_alive=*/true);
     const auto start = Clock::now();
     std::vector<Fd> idle;
@@ -512,7 +503,7 @@ TEST_F(HostileClientsTest, TenThousandIdleConnectionsAreBoundedByTheCap) {
     std::this_thread::sleep_for(500ms);
     std::size_t held = 0;
     for (const Fd& fd : idle) held += PeerClosed(fd.get()) ? 0 : 1;
-    const long rss_full = VmRssKb(g_servers->verifier->pid());
+    const long rss_full = testing::RssKib(g_servers->verifier->pid());
     // A new client while the cap is full is closed at once (not left hanging).
     Fd late = Connect(g_servers->verifier_port);
     bool late_closed = false;
@@ -544,7 +535,7 @@ TEST_F(HostileClientsTest, TenThousandIdleConnectionsAreBoundedByTheCap) {
 
   // Issuer: all held under its cap, and a new client is still served.
   {
-    const long rss_before = VmRssKb(g_servers->issuer->pid());
+    const long rss_before = testing::RssKib(g_servers->issuer->pid());
     const auto start = Clock::now();
     std::vector<Fd> idle;
     idle.reserve(static_cast<std::size_t>(n));
@@ -557,7 +548,7 @@ TEST_F(HostileClientsTest, TenThousandIdleConnectionsAreBoundedByTheCap) {
     std::this_thread::sleep_for(1s);
     std::size_t held = 0;
     for (const Fd& fd : idle) held += PeerClosed(fd.get()) ? 0 : 1;
-    const long rss_full = VmRssKb(g_servers->issuer->pid());
+    const long rss_full = testing::RssKib(g_servers->issuer->pid());
     const double p99 = probe.Check("idle_issuer");
     std::printf("[hostile] issuer: %d idle connections opened in %.2f s, %zu held (cap %d); VmRSS %ld kB -> %ld kB "
                 "(%.1f kB per held connection); new clients p99 %.2f ms\n",

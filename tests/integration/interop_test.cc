@@ -19,8 +19,6 @@
 // node_modules are already current. Without node/npm, or when the registry
 // cannot be reached and the cache cannot serve the lock file, every test here
 // is SKIPPED with the reason (ctest prints it as "Skipped"), never passed.
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +30,7 @@
 
 #include "files.h"
 #include "http_client.h"
+#include "node_package.h"
 #include "testing/child_process.h"
 #include "testing/process.h"
 #include "testing/test_util.h"
@@ -49,6 +48,8 @@ namespace {
 
 using Json = nlohmann::json;
 using testing::ChildProcess;
+using testing::NodePackage;
+using testing::PrepareNodePackage;
 using testing::ProcessResult;
 using testing::RunProcess;
 
@@ -62,109 +63,17 @@ std::string Trim(std::string s) {
   return s;
 }
 
-std::string FindOnPath(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string p = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= p.size()) {
-    const std::size_t end = std::min(p.find(':', start), p.size());
-    const std::string candidate = p.substr(start, end - start) + "/" + name;
-    if (end > start && access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
-  }
-  return "";
-}
+// --- the Node side, prepared once per build tree (node_package.h) -------------------
 
-// --- the Node side, prepared once per build tree ------------------------------------
+NodePackage* g_node = nullptr;
 
-struct NodeSide {
-  bool ready = false;
-  bool skip = false;    // node/npm/registry missing: skip, loudly
-  std::string why;      // the reason (skip or failure)
-  std::string node;
-  std::string dir;      // YESNO_INTEROP_WORK_DIR: interop.mjs + node_modules
-};
-NodeSide* g_node = nullptr;
-
-// LooksOffline tells whether npm failed for want of the registry (rather than
-// for a broken lock file or package).
-bool LooksOffline(const std::string& out) {
-  for (const char* marker : {"ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENETUNREACH",
-                             "EHOSTUNREACH", "network", "ENOTCACHED", "socket hang up"}) {
-    if (out.find(marker) != std::string::npos) return true;
-  }
-  return false;
-}
-
-NodeSide PrepareNode() {
-  NodeSide s;
-  s.node = FindOnPath("node");
-  const std::string npm = FindOnPath("npm");
-  if (s.node.empty() || npm.empty()) {
-    s.skip = true;
-    s.why = "node and npm are needed (Node >= 20); not found on PATH";
-    return s;
-  }
-  auto version = RunProcess({s.node, "--version"}, "", std::chrono::seconds(20));
-  int major = 0;
-  if (version.exit_code == 0 && version.out.size() > 1) major = std::atoi(version.out.c_str() + 1);
-  if (major < 20) {
-    s.skip = true;
-    s.why = "Node >= 20 is needed; found '" + Trim(version.out) + "'";
-    return s;
-  }
-
-  s.dir = YESNO_INTEROP_WORK_DIR;
-  std::filesystem::create_directories(s.dir);
-  const std::string lock_path = s.dir + "/.lock";
-  const int lock = open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-  if (lock < 0 || flock(lock, LOCK_EX) != 0) {
-    s.why = "cannot lock " + lock_path;
-    return s;
-  }
-  struct Unlock {
-    int fd;
-    ~Unlock() { close(fd); }
-  } unlock{lock};
-
-  // Copy the sources (atomically: another test process may be running node).
-  bool lock_changed = false;
-  for (const char* f : {"package.json", "package-lock.json", "interop.mjs"}) {
-    auto src = files::ReadFile(std::string(YESNO_INTEROP_SOURCE_DIR) + "/" + f);
-    if (!src.ok()) {
-      s.why = std::string("cannot read tests/interop/") + f;
-      return s;
-    }
-    auto dst = files::ReadFile(s.dir + "/" + f);
-    if (dst.ok() && *dst == *src) continue;
-    if (std::string(f) != "interop.mjs") lock_changed = true;
-    if (!files::WriteFileAtomic(s.dir + "/" + f, *src, 0644).ok()) {
-      s.why = "cannot write " + s.dir + "/" + f;
-      return s;
-    }
-  }
-  const bool installed = std::filesystem::exists(s.dir + "/node_modules/.package-lock.json") &&
-                         std::filesystem::exists(s.dir + "/node_modules/@cloudflare/privacypass-ts/package.json");
-  if (lock_changed || !installed) {
-    std::cerr << "[interop] npm ci in " << s.dir << " (pinned by tests/interop/package-lock.json)\n";
-    // RunProcess has no working directory: npm's --prefix names the package.
-    auto ci = RunProcess({npm, "ci", "--prefix", s.dir, "--prefer-offline", "--no-audit", "--no-fund",
-                          "--loglevel=error"},
-                         "", std::chrono::seconds(150));
-    if (ci.exit_code != 0) {
-      const std::string out = ci.out + ci.err;
-      if (ci.timed_out || LooksOffline(out)) {
-        s.skip = true;
-        s.why = "npm ci could not reach the npm registry (and the cache cannot serve the lock file)" +
-                std::string(ci.timed_out ? " [timed out after 150 s]" : "") + ":\n" + out.substr(0, 1500);
-      } else {
-        s.why = "npm ci failed:\n" + out.substr(0, 3000);
-      }
-      return s;
-    }
-  }
-  s.ready = true;
-  return s;
+NodePackage PrepareNode() {
+  return PrepareNodePackage({.tag = "interop",
+                             .source_dir = YESNO_INTEROP_SOURCE_DIR,
+                             .work_dir = YESNO_INTEROP_WORK_DIR,
+                             .files = {"package.json", "package-lock.json", "interop.mjs"},
+                             .installed_module = "@cloudflare/privacypass-ts",
+                             .skip_on_any_install_failure = false});
 }
 
 // Node runs `node interop.mjs <command>` with `request` on stdin and returns
@@ -336,7 +245,7 @@ class OurServers {
 class InteropTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (g_node == nullptr) g_node = new NodeSide(PrepareNode());
+    if (g_node == nullptr) g_node = new NodePackage(PrepareNode());
     if (g_node->skip) {
       std::cerr << "\n*** INTEROP TESTS SKIPPED: " << g_node->why
                 << "\n*** (yesno was NOT checked against @cloudflare/privacypass-ts)\n\n";

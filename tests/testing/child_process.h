@@ -46,6 +46,13 @@ class ChildProcess {
 // FreePort asks the kernel for a currently free loopback TCP port.
 int FreePort();
 
+// RssKib is a process's resident set size in KiB (/proc/PID/status VmRSS),
+// or -1 if it cannot be read.
+long RssKib(pid_t pid);
+// CpuSeconds is the user + system CPU time a process has used so far
+// (/proc/PID/stat), or 0 if it cannot be read.
+double CpuSeconds(pid_t pid);
+
 }  // namespace yesno::testing
 
 #endif  // YESNO_TESTS_TESTING_CHILD_PROCESS_H_
