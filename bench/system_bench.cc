@@ -55,6 +55,7 @@
 
 #include "issuer_service.h"
 #include "bench_util.h"
+#include "load_client.h"
 #include "testing/child_process.h"
 #include "testing/process.h"
 #include "yesno/auth_header.h"
@@ -253,75 +254,40 @@ HttpRun RunIssuerHttp(const std::string& issuer_path, const IssuerSetup& s, int 
     wire.push_back(std::move(v));
   }
   const std::size_t capacity = wire.size() * per_ticket;
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  run.rss_idle_kib = RssKib(child->pid());
 
-  std::atomic<bool> sampling{true};
-  std::atomic<long> rss_max{run.rss_idle_kib};
-  std::thread sampler([&] {
-    while (sampling) {
-      rss_max = std::max(rss_max.load(), RssKib(child->pid()));
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  });
-  std::atomic<std::size_t> next{0};
   std::mutex mu;
-  std::vector<double> latencies;
   std::string failure;
-  const double cpu_before = CpuSeconds(child->pid());
-  const auto start = SteadyClock::now();
-  const auto deadline = start + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(max_seconds));
-  std::vector<std::thread> clients;
-  for (int c = 0; c < connections; ++c) {
-    clients.emplace_back([&] {
-      asio::io_context ioc;
-      tcp::socket sock(ioc);
-      boost::system::error_code ec;
-      sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-      if (ec) Die("connect: " + ec.message());
-      sock.set_option(tcp::no_delay(true));
-      timeval tv{10, 0};
-      setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-      beast::flat_buffer buffer;
-      std::vector<double> mine;
-      while (SteadyClock::now() < deadline) {
-        const std::size_t i = next.fetch_add(1);
-        if (i >= capacity) break;
+  const yesno::bench::LoadResult load = yesno::bench::RunLoad(
+      {.server_pid = child->pid(),
+       .host = "127.0.0.1",
+       .port = port,
+       .connections = connections,
+       .max_seconds = max_seconds,
+       .count = capacity,
+       .body_limit = 1024 * 1024,
+       .read_timeout_seconds = 10},
+      [&](std::size_t i) -> const std::string& {
         const auto& variants = wire[i / per_ticket];
-        const std::string& request = variants[i % variants.size()];
-        const auto t0 = SteadyClock::now();
-        asio::write(sock, asio::buffer(request), ec);
-        if (ec) break;
-        http::response_parser<http::string_body> parser;
-        parser.body_limit(1024 * 1024);
-        http::read(sock, buffer, parser, ec);
-        if (ec) break;
-        if (parser.get().result() != http::status::ok) {
-          std::lock_guard<std::mutex> lock(mu);
-          failure = "HTTP " + std::to_string(parser.get().result_int()) + " " + parser.get().body();
-          break;
-        }
-        mine.push_back(Seconds(SteadyClock::now() - t0) * 1e3);
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      latencies.insert(latencies.end(), mine.begin(), mine.end());
-    });
-  }
-  for (auto& c : clients) c.join();
-  run.seconds = Seconds(SteadyClock::now() - start);
-  const double cpu = CpuSeconds(child->pid()) - cpu_before;
-  sampling = false;
-  sampler.join();
+        return variants[i % variants.size()];
+      },
+      [&](const http::response<http::string_body>& res) {
+        if (res.result() == http::status::ok) return true;
+        std::lock_guard<std::mutex> lock(mu);
+        failure = "HTTP " + std::to_string(res.result_int()) + " " + res.body();
+        return false;
+      });
   if (!failure.empty()) Die("issuer over HTTP: " + failure);
-  ticket_cursor += (next.load() / per_ticket) + 1;  // tickets touched are used up for the next run
-  run.rss_load_kib = rss_max.load();
-  run.requests = latencies.size();
+  ticket_cursor += (load.started / per_ticket) + 1;  // tickets touched are used up for the next run
+  run.seconds = load.seconds;
+  run.rss_idle_kib = load.rss_idle_kib;
+  run.rss_load_kib = load.rss_load_kib;
+  run.requests = load.done;
   run.tokens = run.requests * per_request;
   run.tokens_per_s = static_cast<double>(run.tokens) / run.seconds;
-  run.server_cpu_us_per_token = run.tokens == 0 ? 0 : cpu * 1e6 / static_cast<double>(run.tokens);
-  std::sort(latencies.begin(), latencies.end());
-  run.p50_ms = Percentile(latencies, 0.5);
-  run.p99_ms = Percentile(latencies, 0.99);
+  run.server_cpu_us_per_token =
+      run.tokens == 0 ? 0 : load.server_cpu_seconds * 1e6 / static_cast<double>(run.tokens);
+  run.p50_ms = Percentile(load.latencies_us, 0.5) / 1e3;
+  run.p99_ms = Percentile(load.latencies_us, 0.99) / 1e3;
   child->Signal(SIGTERM);
   child->Wait(std::chrono::seconds(20));
   return run;

@@ -51,6 +51,7 @@
 #include "secrets.h"
 #include "spent_store.h"
 #include "bench_util.h"
+#include "load_client.h"
 #include "testing/child_process.h"
 #include "trust.h"
 #include "verifier_service.h"
@@ -224,71 +225,30 @@ HttpRun RunHttp(const std::string& label, const std::string& verifier_path, cons
     requests[i] = "POST /verify?claim=age_over_18 HTTP/1.1\r\nHost: " + base.host + "\r\nAuthorization: " +
                   Authorization(tokens[i], vnonce) + "\r\nContent-Length: 0\r\n\r\n";
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  run.rss_idle_kib = RssKib(child->pid());
-
-  std::atomic<bool> sampling{true};
-  std::atomic<long> rss_max{run.rss_idle_kib};
-  std::thread sampler([&] {
-    while (sampling) {
-      rss_max = std::max(rss_max.load(), RssKib(child->pid()));
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  });
-
-  std::atomic<std::size_t> next{0}, yes{0};
-  std::mutex lat_mu;
-  std::vector<double> latencies;
-  latencies.reserve(tokens.size());
-  const double cpu_before = CpuSeconds(child->pid());
-  const auto start = SteadyClock::now();
-  const auto deadline = start + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(max_seconds));
-  std::vector<std::thread> clients;
-  for (int c = 0; c < connections; ++c) {
-    clients.emplace_back([&] {
-      asio::io_context ioc;
-      tcp::socket sock(ioc);
-      boost::system::error_code ec;
-      sock.connect(tcp::endpoint(asio::ip::make_address(base.host), base.port), ec);
-      if (ec) Die("connect: " + ec.message());
-      sock.set_option(tcp::no_delay(true));
-      timeval tv{5, 0};  // bound every read
-      setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-      beast::flat_buffer buffer;
-      std::vector<double> mine;
-      while (SteadyClock::now() < deadline) {
-        const std::size_t i = next.fetch_add(1);
-        if (i >= requests.size()) break;
-        const auto t0 = SteadyClock::now();
-        asio::write(sock, asio::buffer(requests[i]), ec);
-        if (ec) break;
-        http::response_parser<http::string_body> parser;
-        parser.body_limit(64 * 1024);
-        http::read(sock, buffer, parser, ec);
-        if (ec) break;
-        mine.push_back(Seconds(SteadyClock::now() - t0) * 1e6);
-        if (parser.get().result() == http::status::ok &&
-            parser.get().body().find("\"answer\":\"yes\"") != std::string::npos) {
-          ++yes;
-        }
-      }
-      std::lock_guard<std::mutex> lock(lat_mu);
-      latencies.insert(latencies.end(), mine.begin(), mine.end());
-    });
-  }
-  for (auto& c : clients) c.join();
-  run.seconds = Seconds(SteadyClock::now() - start);
-  const double cpu_used = CpuSeconds(child->pid()) - cpu_before;
-  sampling = false;
-  sampler.join();
-  run.rss_load_kib = rss_max.load();
-  run.done = latencies.size();
+  std::atomic<std::size_t> yes{0};
+  const yesno::bench::LoadResult load = yesno::bench::RunLoad(
+      {.server_pid = child->pid(),
+       .host = base.host,
+       .port = base.port,
+       .connections = connections,
+       .max_seconds = max_seconds,
+       .count = requests.size(),
+       .body_limit = 64 * 1024,
+       .read_timeout_seconds = 5},
+      [&](std::size_t i) -> const std::string& { return requests[i]; },
+      [&](const http::response<http::string_body>& res) {
+        if (res.result() == http::status::ok && res.body().find("\"answer\":\"yes\"") != std::string::npos) ++yes;
+        return true;
+      });
+  run.seconds = load.seconds;
+  run.rss_idle_kib = load.rss_idle_kib;
+  run.rss_load_kib = load.rss_load_kib;
+  run.done = load.done;
   run.yes = yes.load();
   run.rate = static_cast<double>(run.done) / run.seconds;
-  run.server_cpu_us = run.done == 0 ? 0 : cpu_used * 1e6 / static_cast<double>(run.done);
-  std::sort(latencies.begin(), latencies.end());
-  run.p50_us = Percentile(latencies, 0.50);
-  run.p99_us = Percentile(latencies, 0.99);
+  run.server_cpu_us = run.done == 0 ? 0 : load.server_cpu_seconds * 1e6 / static_cast<double>(run.done);
+  run.p50_us = Percentile(load.latencies_us, 0.50);
+  run.p99_us = Percentile(load.latencies_us, 0.99);
   child->Signal(SIGTERM);
   child->Wait(std::chrono::seconds(20));
   return run;
