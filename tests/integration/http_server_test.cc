@@ -220,6 +220,27 @@ TEST(HttpServerTest, ServesTlsWithAGivenCertificate) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(PercentDecodeTest, DecodesEscapesAndPlusOnlyWhenAsked) {
+  EXPECT_EQ(PercentDecode("%2Fa%3fb%20c", /*plus_is_space=*/false), "/a?b c");
+  EXPECT_EQ(PercentDecode("a+b", /*plus_is_space=*/true), "a b");
+  EXPECT_EQ(PercentDecode("a+b", /*plus_is_space=*/false), "a+b");
+  EXPECT_EQ(PercentDecode("%2B", /*plus_is_space=*/true), "+");
+  EXPECT_EQ(PercentDecode("", /*plus_is_space=*/true), "");
+  EXPECT_EQ(PercentDecode("%00", /*plus_is_space=*/false), std::string(1, '\0'));
+  // Cut off, not hex, or a lone '%': refused, never half-decoded.
+  for (const char* bad : {"%", "%2", "a%2", "%G0", "%0g", "%%41", "%-1"}) {
+    EXPECT_EQ(PercentDecode(bad, /*plus_is_space=*/true), std::nullopt) << bad;
+  }
+}
+
+TEST(PercentDecodeTest, QueryParamDecodesPlusAndRefusesBadEscapes) {
+  Request req{http::verb::get, "/gate?claim=age_over_18&q=a+b%21&empty=&bad=%2", 11};
+  EXPECT_EQ(QueryParam(req, "q"), "a b!");
+  EXPECT_EQ(QueryParam(req, "empty"), "");
+  EXPECT_EQ(QueryParam(req, "bad"), std::nullopt);
+  EXPECT_EQ(QueryParam(req, "missing"), std::nullopt);
+}
+
 TEST(HttpClientTest, RefusesPlainHttpOffLoopbackAndParsesUrls) {
   auto url = net::ParseUrl("http://example.com/x");
   ASSERT_TRUE(url.ok());

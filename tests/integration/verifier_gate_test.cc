@@ -686,6 +686,7 @@ TEST(GateHelpersTest, ChecksAndReturnParameter) {
   EXPECT_FALSE(IsGateId("AAAAAAAAAAAAAAAAAAAAA"));
   EXPECT_EQ(GateReturnParam("/gate?claim=x&return=/a/?b=1&c=2"), "/a/?b=1&c=2");
   EXPECT_EQ(GateReturnParam("/gate?return=%2Fa%3Fb"), "/a?b");
+  EXPECT_EQ(GateReturnParam("/gate?return=%2Fa+b%2Bc"), "/a+b+c");  // a path keeps its '+'
   EXPECT_EQ(GateReturnParam("/gate?claim=x&noreturn=/a"), std::nullopt);
   EXPECT_EQ(GateReturnParam("/gate?claim=x"), std::nullopt);
   EXPECT_EQ(GateReturnParam("/gate"), std::nullopt);
