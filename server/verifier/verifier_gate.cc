@@ -51,6 +51,15 @@ Response JsonBody(const Request& req, http::status status, const nlohmann::json&
                               body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// PendingClaim is what a request could do with a session found (or not) by
+// GateStore::Find: answer it only while it is pending.
+GateStore::Claim PendingClaim(const std::optional<GateSession>& s) {
+  if (!s) return GateStore::Claim::kUnknown;
+  if (s->state == GateState::kExpired) return GateStore::Claim::kExpired;
+  if (s->state != GateState::kPending) return GateStore::Claim::kClosed;
+  return GateStore::Claim::kOk;
+}
+
 // RefuseAnswer is the answer to a request that may not answer a gate
 // session (unknown, expired, already answered), or nullopt when BeginAnswer
 // gave this request the session's one answer.
@@ -74,6 +83,17 @@ std::string VerifierService::NewNonce() const {
   uint8_t bytes[16];
   rng_.Fill(bytes);
   return Base64UrlEncode(ByteView(bytes, sizeof bytes), /*padding=*/false);
+}
+
+std::string VerifierService::GateDoneUrl(const std::string& id) const { return public_prefix_ + "/gate/done/" + id; }
+
+// The binding cookie goes only to this session's done URL, and only from this
+// site's own pages (SameSite=Strict); max_age 0 with an empty value clears it.
+std::string VerifierService::BindingCookie(const std::string& id, const std::string& value, int64_t max_age) const {
+  std::string cookie = GateCookieName(id) + "=" + value + "; Max-Age=" + std::to_string(max_age) +
+                       "; Path=" + GateDoneUrl(id) + "; HttpOnly; SameSite=Strict";
+  if (secure_) cookie += "; Secure";
+  return cookie;
 }
 
 std::string VerifierService::GateRetryUrl(const std::string& claim, const std::string& return_path) const {
@@ -115,7 +135,7 @@ Response VerifierService::GatePageResponse(const Request& req, const std::string
   auto qr = EncodeQr(page.session_url);
   if (qr.ok()) page.qr_svg = QrSvg(*qr, kQrPixels, "QR code of the link for your wallet");
   page.status_url = public_prefix_ + "/gate/status/" + id;
-  page.done_url = public_prefix_ + "/gate/done/" + id;
+  page.done_url = GateDoneUrl(id);
   page.retry_url = GateRetryUrl(claim, return_path);
   page.lifetime_seconds = gates_->limits().lifetime_seconds;
   page.script_nonce = NewNonce();
@@ -164,14 +184,7 @@ Response VerifierService::Gate(const Request& req, RequestLog& log) const {
   ++counters_.gate_opened;
 
   Response res = GatePageResponse(req, id, *claim, return_path);
-  const std::string done_url = public_prefix_ + "/gate/done/" + id;
-  // The binding cookie goes only to this session's done URL, and only from
-  // this site's own pages (SameSite=Strict).
-  std::string cookie = GateCookieName(id) + "=" + browser_key + "; Max-Age=" +
-                       std::to_string(gates_->limits().lifetime_seconds) + "; Path=" + done_url +
-                       "; HttpOnly; SameSite=Strict";
-  if (secure_) cookie += "; Secure";
-  res.set(http::field::set_cookie, cookie);
+  res.set(http::field::set_cookie, BindingCookie(id, browser_key, gates_->limits().lifetime_seconds));
   return res;
 }
 
@@ -220,18 +233,15 @@ Response VerifierService::GateRoute(const Request& req, std::string_view path, R
 Response VerifierService::GateSessionGet(const Request& req, const std::string& id, RequestLog& log) const {
   const int64_t now = clock_.NowSeconds();
   auto s = gates_->Find(id, now);
-  if (!s) return server::JsonError(req, http::status::not_found, "unknown_session", log);
-  if (s->state == GateState::kExpired) return server::JsonError(req, http::status::gone, "session_expired", log);
-  if (s->state != GateState::kPending) return server::JsonError(req, http::status::conflict, "session_closed", log);
+  if (auto refused = RefuseAnswer(req, PendingClaim(s), log)) return std::move(*refused);
   auto parts = ChallengeBody(s->claim, now);
   if (!parts) return server::JsonError(req, http::status::not_found, "unknown_claim", log);
   // Only challenges handed out for this session are honoured by its POST.
   if (!gates_->AddVnonce(id, parts->vnonce, now)) {
     return server::JsonError(req, http::status::conflict, "session_closed", log);
   }
-  auto body = nlohmann::json::parse(parts->json);
-  body["expires_at"] = s->expires_at;
-  return JsonBody(req, http::status::ok, body);
+  parts->json["expires_at"] = s->expires_at;
+  return JsonBody(req, http::status::ok, parts->json);
 }
 
 Response VerifierService::GateSessionPost(const Request& req, const std::string& id, RequestLog& log) const {
@@ -240,9 +250,7 @@ Response VerifierService::GateSessionPost(const Request& req, const std::string&
   // only a real attempt (right shape, one of this session's challenges) takes
   // the session's one answer, so a stray or garbled POST cannot close it.
   auto current = gates_->Find(id, now);
-  if (!current) return server::JsonError(req, http::status::not_found, "unknown_session", log);
-  if (current->state == GateState::kExpired) return server::JsonError(req, http::status::gone, "session_expired", log);
-  if (current->state != GateState::kPending) return server::JsonError(req, http::status::conflict, "session_closed", log);
+  if (auto refused = RefuseAnswer(req, PendingClaim(current), log)) return std::move(*refused);
   if (req.count(http::field::authorization) != 1) {
     return VerifyAnswer(req, http::status::bad_request, Reason::kMalformed, log);
   }
@@ -314,6 +322,10 @@ Response VerifierService::GateDone(const Request& req, const std::string& id, Re
                        "It is no longer known here. Go back to the page you wanted and start again.", "", log);
   }
   const std::string retry = GateRetryUrl(s->claim, s->return_path);
+  auto used = [&] {
+    return GateProblem(req, http::status::gone, "session_used", "This request was already used",
+                       "Each request unlocks the site once. If you are not in yet, start again.", retry, log);
+  };
   if (!BrowserKeyMatches(req, *s)) {
     return GateProblem(req, http::status::forbidden, "wrong_browser", "This request belongs to another browser",
                        "Only the browser that opened this request can continue with it. Start again here.", retry,
@@ -332,15 +344,13 @@ Response VerifierService::GateDone(const Request& req, const std::string& id, Re
       return GateProblem(req, http::status::forbidden, s->reason,
                          "Not proved", RefusalMessage(s->reason, s->claim), retry, log);
     case GateState::kCollected:
-      return GateProblem(req, http::status::gone, "session_used", "This request was already used",
-                         "Each request unlocks the site once. If you are not in yet, start again.", retry, log);
+      return used();
     case GateState::kExpired:
       return GateProblem(req, http::status::gone, "session_expired", "This request has expired",
                          "Requests are valid for a few minutes. Start again to get a new one.", retry, log);
   }
   if (!gates_->Collect(id, now)) {
-    return GateProblem(req, http::status::gone, "session_used", "This request was already used",
-                       "Each request unlocks the site once. If you are not in yet, start again.", retry, log);
+    return used();  // another request collected it first
   }
   ++counters_.gate_collected;
   Response res{http::status::see_other, req.version()};
@@ -349,10 +359,7 @@ Response VerifierService::GateDone(const Request& req, const std::string& id, Re
   res.set("Referrer-Policy", "no-referrer");
   res.keep_alive(req.keep_alive());
   SetSessionCookie(res, s->claim, now);
-  std::string clear = GateCookieName(id) + "=; Max-Age=0; Path=" + public_prefix_ + "/gate/done/" + id +
-                      "; HttpOnly; SameSite=Strict";
-  if (secure_) clear += "; Secure";
-  res.insert(http::field::set_cookie, clear);
+  res.insert(http::field::set_cookie, BindingCookie(id, "", 0));  // clears it
   log.reason = "collected";
   return res;
 }

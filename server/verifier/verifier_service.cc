@@ -126,8 +126,7 @@ std::optional<VerifierService::ChallengeParts> VerifierService::ChallengeBody(co
                     {"not-after", key->not_after}});
   }
   nlohmann::json body = {{"claim", claim}, {"challenges", std::move(list)}};
-  return ChallengeParts{body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                        BuildWwwAuthenticate(challenges), std::move(*vnonce)};
+  return ChallengeParts{std::move(body), BuildWwwAuthenticate(challenges), std::move(*vnonce)};
 }
 
 Response VerifierService::Challenge(const Request& req, RequestLog& log) const {
@@ -141,7 +140,8 @@ Response VerifierService::Challenge(const Request& req, RequestLog& log) const {
     ++counters_.challenge_unknown_claim;
     return server::JsonError(req, http::status::not_found, "unknown_claim", log);
   }
-  Response res = server::MakeResponse(req, http::status::unauthorized, "application/json", std::move(parts->json));
+  Response res = server::MakeResponse(req, http::status::unauthorized, "application/json",
+                                      parts->json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   res.set(http::field::www_authenticate, parts->www_authenticate);
   ++counters_.challenge_ok;
   return res;

@@ -30,6 +30,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -92,7 +93,7 @@ class VerifierService {
   // ChallengeBody builds the /challenge JSON (and header) for `claim` with a
   // fresh vnonce; nullopt if no trusted key serves the claim now.
   struct ChallengeParts {
-    std::string json;
+    nlohmann::json json;
     std::string www_authenticate;
     Bytes vnonce;
   };
@@ -116,6 +117,10 @@ class VerifierService {
   server::Response GatePageResponse(const server::Request& req, const std::string& id, const std::string& claim,
                                     const std::string& return_path) const;
   std::string GateRetryUrl(const std::string& claim, const std::string& return_path) const;
+  std::string GateDoneUrl(const std::string& id) const;
+  // BindingCookie is the Set-Cookie value of yesno_gate_<id> (empty value
+  // and max_age 0 clear it).
+  std::string BindingCookie(const std::string& id, const std::string& value, int64_t max_age) const;
   std::string NewNonce() const;
 
   // Hot-path counters are atomics (no lock per request); /metrics copies
