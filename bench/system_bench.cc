@@ -83,17 +83,13 @@ using yesno::bench::Seconds;
 using yesno::bench::ThreadCpuSeconds;
 using yesno::testing::CpuSeconds;
 using yesno::testing::RssKib;
+using yesno::testing::TrimEnd;
 
 constexpr char kIssuerName[] = "issuer.bench";
 constexpr char kClaim[] = "age_over_18";
 constexpr int kRounds = 5;
 constexpr std::size_t kBatch = 32;
 constexpr int kQuota = 10000;  // the issuer's maximum per ticket, claim and epoch
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 yesno::testing::ProcessResult Run(const std::vector<std::string>& argv, const std::string& input = "") {
   auto r = yesno::testing::RunProcess(argv, input, std::chrono::seconds(120));
@@ -386,12 +382,12 @@ int main(int argc, char** argv) {
   // --- issuer state: one claim, maximum quota, tickets enrolled at the desk
   IssuerSetup s;
   s.state = tmp + "/issuer";
-  s.public_key = Trim(Run({issuer_path, "init", "--state", s.state, "--name", kIssuerName, "--claims", kClaim, "--quota",
+  s.public_key = TrimEnd(Run({issuer_path, "init", "--state", s.state, "--name", kIssuerName, "--claims", kClaim, "--quota",
                            std::to_string(kQuota)})
                           .out);
   s.public_key = s.public_key.substr(0, s.public_key.find('\n'));
   for (int i = 0; i < 16; ++i) {
-    s.tickets.push_back(Trim(Run({issuer_path, "enroll", "--state", s.state, "--birth-date", "1990-01-01"}).out));
+    s.tickets.push_back(TrimEnd(Run({issuer_path, "enroll", "--state", s.state, "--birth-date", "1990-01-01"}).out));
   }
 
   const InProcessIssuer inproc = MeasureIssuerInProcess(s);

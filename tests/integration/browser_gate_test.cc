@@ -25,6 +25,7 @@
 #include "node_package.h"
 #include "testing/child_process.h"
 #include "testing/process.h"
+#include "testing/test_util.h"
 #include "verifier_testing.h"
 #include "yesno/claims.h"
 #include "yesno/directory.h"
@@ -38,19 +39,18 @@ namespace {
 using testing::ChildProcess;
 using testing::NodePackage;
 using testing::PrepareNodePackage;
+using testing::PrivateDir;
 using testing::ProcessResult;
 using testing::ReadText;
+using testing::ReplaceOnce;
 using testing::RunProcess;
+using testing::TrimEnd;
 using testing::WriteText;
+using testing::YearsAgo;
 using Json = nlohmann::json;
 
 constexpr char kNginx[] = "/usr/sbin/nginx";
 constexpr char kChromium[] = "/usr/bin/chromium";
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // PrepareNode: node + playwright-core installed under the build tree
 // (node_package.h). The issue: skipped, loudly, whenever the browser side
@@ -75,26 +75,6 @@ void SkipLoudly(const std::string& why) {
                "************************************************************************\n\n";
 }
 
-std::string Dir(const std::string& name) {
-  const std::string d = ::testing::TempDir() + "/yesno_browser_" + std::to_string(getpid()) + "_" + name;
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  chmod(d.c_str(), 0700);
-  return d;
-}
-
-std::string YearsAgo(int years) {
-  Date today = DateFromUnixSeconds(SystemClock().NowSeconds());
-  Date d{today.year - years, today.month, today.day == 29 && today.month == 2 ? 28 : today.day};
-  return FormatDate(d);
-}
-
-void ReplaceOnce(std::string& text, const std::string& from, const std::string& to) {
-  const auto pos = text.find(from);
-  ASSERT_NE(pos, std::string::npos) << "deploy/nginx/yesno.conf no longer contains: " << from;
-  text.replace(pos, from.size(), to);
-}
-
 std::vector<std::string> WalletArgv(const std::string& w) {
   return {YESNO_CLI_PATH, "--wallet", w + "/wallet", "--key-file", w + "/wallet.key"};
 }
@@ -104,7 +84,7 @@ std::string NewWallet(const std::string& state, const std::string& issuer_url, c
                       const std::string& name, const std::string& birth) {
   auto ticket = RunProcess({YESNO_ISSUER_PATH, "enroll", "--state", state, "--birth-date", birth});
   EXPECT_EQ(ticket.exit_code, 0) << ticket.err;
-  const std::string w = Dir("wallet_" + name);
+  const std::string w = PrivateDir("browser", "wallet_" + name);
   std::vector<std::string> argv = WalletArgv(w);
   argv.push_back("init");
   EXPECT_EQ(RunProcess(argv).exit_code, 0);
@@ -132,7 +112,7 @@ TEST(BrowserGateTest, ChromiumUnlocksWithA19YearOldsWalletAndIsRefusedWithA16Yea
   ASSERT_TRUE(node.ready) << node.why;
   ASSERT_TRUE(std::filesystem::exists(kNginx)) << kNginx << " is missing: run scripts/bootstrap (Debian package nginx)";
 
-  const std::string dir = Dir("site");
+  const std::string dir = PrivateDir("browser", "site");
   // The issuer.
   auto init = RunProcess({YESNO_ISSUER_PATH, "init", "--state", dir + "/issuer", "--name", "issuer.browser", "--claims",
                           "age_over_18"});
@@ -268,7 +248,7 @@ TEST(BrowserGateTest, ChromiumUnlocksWithA19YearOldsWalletAndIsRefusedWithA16Yea
       const std::string png = o["screenshots"][0];
       auto qr = RunProcess({"/usr/bin/zbarimg", "-q", "--raw", png}, "", std::chrono::seconds(30));
       EXPECT_EQ(qr.exit_code, 0) << png << ": " << qr.err;
-      EXPECT_EQ(Trim(qr.out), o.value("link", "")) << png;
+      EXPECT_EQ(TrimEnd(qr.out), o.value("link", "")) << png;
     }
   } else {
     std::cout << "[browser] /usr/bin/zbarimg not installed: the QR code was not decoded from the screenshot\n";

@@ -50,6 +50,8 @@ using Json = nlohmann::json;
 using testing::ChildProcess;
 using testing::NodePackage;
 using testing::PrepareNodePackage;
+using testing::PrivateDir;
+using testing::TrimEnd;
 using testing::ProcessResult;
 using testing::RunProcess;
 
@@ -57,11 +59,6 @@ constexpr char kIssuerName[] = "issuer.interop";
 constexpr char kClaim[] = "age_over_18";
 
 int64_t Now() { return SystemClock().NowSeconds(); }
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // --- the Node side, prepared once per build tree (node_package.h) -------------------
 
@@ -88,14 +85,6 @@ Json Node(const std::string& command, const Json& request) {
 }
 
 // --- our side -----------------------------------------------------------------------
-
-std::string ScratchDir(const std::string& name) {
-  const std::string d = ::testing::TempDir() + "/yesno_interop_" + std::to_string(getpid()) + "_" + name;
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  chmod(d.c_str(), 0700);
-  return d;
-}
 
 ProcessResult TokenVerifyCli(const std::string& spki, const std::string& token, const std::string& challenge) {
   return RunProcess({YESNO_CLI_PATH, "token", "verify", "--key", spki, "--token", token, "--challenge", challenge});
@@ -154,11 +143,11 @@ Bytes B64(const Json& v) {
 class OurServers {
  public:
   explicit OurServers(bool with_verifier) {
-    dir_ = ScratchDir("servers");
+    dir_ = PrivateDir("interop", "servers");
     auto init = RunProcess({YESNO_ISSUER_PATH, "init", "--state", dir_ + "/issuer", "--name", kIssuerName, "--claims",
                             kClaim});
     EXPECT_EQ(init.exit_code, 0) << init.err;
-    issuer_key_ = Trim(init.out.substr(0, init.out.find('\n')));
+    issuer_key_ = TrimEnd(init.out.substr(0, init.out.find('\n')));
     issuer_ = ChildProcess::Start({YESNO_ISSUER_PATH, "serve", "--state", dir_ + "/issuer", "--listen", "127.0.0.1:0"},
                                   dir_ + "/issuer.log");
     auto url = issuer_ ? issuer_->WaitForListening() : std::nullopt;
@@ -192,7 +181,7 @@ class OurServers {
   std::string Ticket(const std::string& birth = "1990-01-01") const {
     auto r = RunProcess({YESNO_ISSUER_PATH, "enroll", "--state", dir_ + "/issuer", "--birth-date", birth});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    return Trim(r.out.substr(0, r.out.find('\n')));
+    return TrimEnd(r.out.substr(0, r.out.find('\n')));
   }
   // IssuingKey is the directory's current key for kClaim (what a wallet uses).
   RsaPublicKey IssuingKey() const {
@@ -220,7 +209,7 @@ class OurServers {
   }
   // RefilledWallet makes, enrolls and refills a wallet of someone born in 1990.
   std::string RefilledWallet(const std::string& name) const {
-    const std::string w = ScratchDir("wallet_" + name);
+    const std::string w = PrivateDir("interop", "wallet_" + name);
     EXPECT_EQ(Yesno(w, {"init"}).exit_code, 0);
     auto r = Yesno(w, {"enroll", "--issuer", issuer_url_, "--issuer-key", issuer_key_, "--ticket", Ticket()});
     EXPECT_EQ(r.exit_code, 0) << r.err;

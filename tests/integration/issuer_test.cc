@@ -34,6 +34,7 @@ using issuer_testing::ScratchDir;
 using Json = nlohmann::json;
 using testing::ChildProcess;
 using testing::RunProcess;
+using testing::TrimEnd;
 
 constexpr char kName[] = "issuer.example";
 constexpr char kBatchType[] = "application/private-token-generic-batch-request";
@@ -41,11 +42,6 @@ constexpr char kSingleType[] = "application/private-token-request";
 const std::vector<std::string> kClaims = {"age_over_13", "age_over_16", "age_over_18"};
 
 int64_t Now() { return SystemClock().NowSeconds(); }
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // The issuer directory made once by `yesno-issuer init` (RSA keygen is the
 // slow part); every test serves its own copy.
@@ -69,12 +65,12 @@ class IssuerBinaryTest : public ::testing::Test {
     ASSERT_NE(template_dir_, nullptr);
     std::filesystem::copy(template_dir_->path(), state_.path(), std::filesystem::copy_options::recursive);
     std::filesystem::permissions(state_.path(), std::filesystem::perms::owner_all);
-    auto pk = Base64UrlDecode(Trim(*init_stdout_));
+    auto pk = Base64UrlDecode(TrimEnd(*init_stdout_));
     ASSERT_TRUE(pk.ok());
     public_key_ = *pk;
     auto admin = files::ReadFile(state_.path() + "/admin.secret");
     ASSERT_TRUE(admin.ok());
-    admin_ = Trim(AsString(*admin));
+    admin_ = TrimEnd(AsString(*admin));
     log_path_ = state_.path() + ".stderr.log";
   }
   void TearDown() override {
@@ -122,7 +118,7 @@ class IssuerBinaryTest : public ::testing::Test {
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto r = RunProcess(argv);
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    return Trim(r.out);
+    return TrimEnd(r.out);
   }
   std::string EnrollHttp(const std::string& birth_date, const std::vector<std::string>& attributes = {}) {
     Json body = {{"birth_date", birth_date}, {"attributes", attributes}};

@@ -18,11 +18,6 @@ namespace {
 
 constexpr auto kNpmCiTimeout = std::chrono::seconds(150);
 
-std::string TrimEnd(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 // LooksOffline tells whether npm failed for want of the registry (rather than
 // for a broken lock file or package).
 bool LooksOffline(const std::string& out) {

@@ -36,6 +36,7 @@
 #include "http_client.h"
 #include "testing/child_process.h"
 #include "testing/process.h"
+#include "testing/test_util.h"
 #include "yesno/auth_header.h"
 #include "yesno/claims.h"
 #include "yesno/directory.h"
@@ -51,6 +52,7 @@ namespace fs = std::filesystem;
 using testing::ChildProcess;
 using testing::ProcessResult;
 using testing::RunProcess;
+using testing::YearsAgo;
 
 std::string Read(const std::string& path) {
   auto bytes = files::ReadFile(path);
@@ -93,11 +95,6 @@ void AddBytes(std::vector<Secret>& out, const std::string& what, ByteView b, std
 void AddText(std::vector<Secret>& out, const std::string& what, const std::vector<std::string>& spellings,
              std::set<std::string> homes = {}) {
   out.push_back(Secret{what, spellings, std::move(homes)});
-}
-
-std::string YearsAgoDate(int years) {
-  Date today = DateFromUnixSeconds(SystemClock().NowSeconds());
-  return FormatDate(Date{today.year - years, today.month, today.day > 28 ? 28 : today.day});
 }
 
 // BirthDateSpellings: 1986-07-14, 19860714, 14/07/1986, 07/14/1986, 1986/07/14,
@@ -177,8 +174,8 @@ TEST_F(SecretsScanTest, NoSecretInClearInLogsStateStoresWalletOrOutput) {
   ASSERT_TRUE(verifier_->WaitForListening());
 
   // Two holders: one enrolled at the desk (CLI, birth date on stdin), one over HTTP.
-  const std::string birth_cli = YearsAgoDate(38);
-  const std::string birth_http = YearsAgoDate(19);
+  const std::string birth_cli = YearsAgo(38);
+  const std::string birth_http = YearsAgo(19);
   auto enroll = RunProcess({YESNO_ISSUER_PATH, "enroll", "--state", state, "--birth-date", "-"}, birth_cli + "\n");
   ASSERT_EQ(enroll.exit_code, 0) << enroll.err;
   const std::string ticket_cli = enroll.out.substr(0, enroll.out.find('\n'));

@@ -32,6 +32,7 @@ using server::http::status;
 using server::http::verb;
 using testing::IssuedToken;
 using testing::IssuerFixture;
+using testing::MakeRequest;
 using Json = nlohmann::json;
 
 constexpr char kOrigin[] = "https://shop.example";
@@ -51,12 +52,6 @@ struct World {
 World& TheWorld() {
   static World* w = new World();
   return *w;
-}
-
-Request MakeRequest(verb method, const std::string& target) {
-  Request req{method, target, 11};
-  req.set(field::host, "shop.example");
-  return req;
 }
 
 Json BodyJson(const Response& res) { return Json::parse(res.body(), nullptr, false); }
@@ -800,21 +795,9 @@ namespace {
 using testing::ChildProcess;
 using testing::ProcessResult;
 using testing::RunProcess;
+using testing::PrivateDir;
+using testing::YearsAgo;
 using Json = nlohmann::json;
-
-std::string GateDir(const std::string& name) {
-  const std::string d = ::testing::TempDir() + "/yesno_gate_" + std::to_string(getpid()) + "_" + name;
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  chmod(d.c_str(), 0700);  // the wallet refuses a directory others can read
-  return d;
-}
-
-std::string YearsAgo(int years) {
-  Date today = DateFromUnixSeconds(SystemClock().NowSeconds());
-  Date d{today.year - years, today.month, today.day == 29 && today.month == 2 ? 28 : today.day};
-  return FormatDate(d);
-}
 
 struct GateStory {
   std::string dir, issuer_key, issuer_url, verifier_url;
@@ -828,7 +811,7 @@ class GateBinariesTest : public ::testing::Test {
   static void SetUpTestSuite() {
     g_gate = new GateStory;
     GateStory& s = *g_gate;
-    s.dir = GateDir("story");
+    s.dir = PrivateDir("gate", "story");
     auto init = RunProcess({YESNO_ISSUER_PATH, "init", "--state", s.dir + "/issuer", "--name", "issuer.gate",
                             "--claims", "age_over_18"});
     ASSERT_EQ(init.exit_code, 0) << init.err;
@@ -871,7 +854,7 @@ class GateBinariesTest : public ::testing::Test {
   static std::string NewWallet(const std::string& name, const std::string& birth) {
     auto ticket = RunProcess({YESNO_ISSUER_PATH, "enroll", "--state", g_gate->dir + "/issuer", "--birth-date", birth});
     EXPECT_EQ(ticket.exit_code, 0) << ticket.err;
-    const std::string w = GateDir("wallet_" + name);
+    const std::string w = PrivateDir("gate", "wallet_" + name);
     EXPECT_EQ(Yesno(w, {"init"}).exit_code, 0);
     auto r = Yesno(w, {"enroll", "--issuer", g_gate->issuer_url, "--issuer-key", g_gate->issuer_key, "--ticket",
                        ticket.out.substr(0, ticket.out.find('\n'))});

@@ -27,12 +27,6 @@ std::string ShippedConfigPath() {
       .string();
 }
 
-void ReplaceOnce(std::string& text, const std::string& from, const std::string& to) {
-  const auto pos = text.find(from);
-  ASSERT_NE(pos, std::string::npos) << "deploy/nginx/yesno.conf no longer contains: " << from;
-  text.replace(pos, from.size(), to);
-}
-
 TEST(VerifierNginxTest, AuthRequestGateOpensWithTheSessionCookie) {
   ASSERT_TRUE(std::filesystem::exists(kNginx)) << kNginx << " is missing: run scripts/bootstrap (Debian package nginx)";
   TempDir dir("verifier_nginx");

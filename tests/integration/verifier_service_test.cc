@@ -28,6 +28,7 @@ using server::RequestLog;
 using server::Response;
 using testing::IssuedToken;
 using testing::IssuerFixture;
+using testing::MakeRequest;
 
 constexpr char kOrigin[] = "https://shop.example";
 constexpr char kClaim[] = "age_over_18";
@@ -59,12 +60,6 @@ struct World {
 World& TheWorld() {
   static World* w = new World();
   return *w;
-}
-
-Request MakeRequest(verb method, const std::string& target) {
-  Request req{method, target, 11};
-  req.set(field::host, "shop.example");
-  return req;
 }
 
 class VerifierServiceTest : public ::testing::Test {

@@ -182,6 +182,22 @@ inline Result<net::HttpResponse> PostVerify(const std::string& base, const std::
   return net::HttpClient().Send(req);
 }
 
+// MakeRequest is a request for an in-process VerifierService, Host
+// shop.example.
+inline server::Request MakeRequest(server::http::verb method, const std::string& target) {
+  server::Request req{method, target, 11};
+  req.set(server::http::field::host, "shop.example");
+  return req;
+}
+
+// ReplaceOnce replaces the first `from` in `text` (a copy of
+// deploy/nginx/yesno.conf) or fails the test if the config no longer has it.
+inline void ReplaceOnce(std::string& text, const std::string& from, const std::string& to) {
+  const auto pos = text.find(from);
+  ASSERT_NE(pos, std::string::npos) << "deploy/nginx/yesno.conf no longer contains: " << from;
+  text.replace(pos, from.size(), to);
+}
+
 }  // namespace yesno::testing
 
 #endif  // YESNO_TESTS_INTEGRATION_VERIFIER_TESTING_H_

@@ -27,14 +27,8 @@ namespace {
 using testing::ChildProcess;
 using testing::ProcessResult;
 using testing::RunProcess;
-
-std::string Dir(const std::string& name) {
-  const std::string d = ::testing::TempDir() + "/yesno_e2e_" + std::to_string(getpid()) + "_" + name;
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  chmod(d.c_str(), 0700);  // the wallet refuses a directory others can read
-  return d;
-}
+using testing::PrivateDir;
+using testing::YearsAgo;
 
 // Story holds one issuer and one verifier, shared by the tests of this file.
 struct Story {
@@ -52,7 +46,7 @@ class WalletE2eTest : public ::testing::Test {
   static void SetUpTestSuite() {
     g_story = new Story;
     Story& s = *g_story;
-    s.dir = Dir("story");
+    s.dir = PrivateDir("e2e", "story");
     auto init = RunProcess({YESNO_ISSUER_PATH, "init", "--state", s.dir + "/issuer", "--name", "issuer.e2e", "--claims",
                             "age_over_18,age_over_21", "--attributes", "verified_person"});
     ASSERT_EQ(init.exit_code, 0) << init.err;
@@ -107,18 +101,12 @@ class WalletE2eTest : public ::testing::Test {
   // NewWallet makes an enrolled wallet for someone born `birth`.
   static std::string NewWallet(const std::string& name, const std::string& birth,
                                const std::vector<std::string>& attributes = {}) {
-    const std::string w = Dir("wallet_" + name);
+    const std::string w = PrivateDir("e2e", "wallet_" + name);
     EXPECT_EQ(Yesno(w, {"init"}).exit_code, 0);
     auto r = Yesno(w, {"enroll", "--issuer", g_story->issuer_url, "--issuer-key", g_story->issuer_key, "--ticket",
                        Ticket(birth, attributes)});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return w;
-  }
-
-  static std::string YearsAgo(int years) {
-    Date today = DateFromUnixSeconds(SystemClock().NowSeconds());
-    Date d{today.year - years, today.month, today.day == 29 && today.month == 2 ? 28 : today.day};
-    return FormatDate(d);
   }
 
   static WalletContents ReadWallet(const std::string& w) {
@@ -313,7 +301,7 @@ TEST_F(WalletE2eTest, ConcurrentProvesNeverShareAToken) {
 }
 
 TEST_F(WalletE2eTest, PassphraseWalletWrongPassphraseAndCorruptFile) {
-  const std::string d = Dir("passphrase");
+  const std::string d = PrivateDir("e2e", "passphrase");
   const std::string wallet = d + "/wallet";
   auto run = [&](std::vector<std::string> args, const std::string& pass, const std::string& path) {
     std::vector<std::string> argv = {YESNO_CLI_PATH, "--wallet", path};
@@ -351,7 +339,7 @@ TEST_F(WalletE2eTest, PassphraseWalletWrongPassphraseAndCorruptFile) {
 }
 
 TEST_F(WalletE2eTest, EnrollRefusesAWrongIssuerKeyAndPlainHttpOffLoopback) {
-  const std::string w = Dir("badenroll");
+  const std::string w = PrivateDir("e2e", "badenroll");
   ASSERT_EQ(Yesno(w, {"init"}).exit_code, 0);
   const std::string other_key = Base64UrlEncode(Bytes(32, 9));
   auto r = Yesno(w, {"enroll", "--issuer", g_story->issuer_url, "--issuer-key", other_key, "--ticket", Ticket("1990-01-01")});

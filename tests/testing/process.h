@@ -24,6 +24,10 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
                          std::chrono::milliseconds timeout = std::chrono::seconds(60),
                          const std::vector<std::string>& extra_env = {});
 
+// TrimEnd drops trailing newlines, carriage returns and spaces (a command's
+// one-line output).
+std::string TrimEnd(std::string s);
+
 }  // namespace yesno::testing
 
 #endif  // YESNO_TESTS_TESTING_PROCESS_H_

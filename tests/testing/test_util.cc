@@ -1,7 +1,13 @@
 #include "testing/test_util.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "yesno/claims.h"
 
 namespace yesno::testing {
 
@@ -64,6 +70,20 @@ Bytes FlipBit(ByteView in, std::size_t bit) {
   Bytes out(in.begin(), in.end());
   out.at(bit / 8) ^= static_cast<uint8_t>(1u << (bit % 8));
   return out;
+}
+
+std::string PrivateDir(std::string_view tag, std::string_view name) {
+  const std::string d = ::testing::TempDir() + "/yesno_" + std::string(tag) + "_" + std::to_string(getpid()) + "_" +
+                        std::string(name);
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  chmod(d.c_str(), 0700);
+  return d;
+}
+
+std::string YearsAgo(int years) {
+  const Date today = DateFromUnixSeconds(SystemClock().NowSeconds());
+  return FormatDate(Date{today.year - years, today.month, today.day == 29 && today.month == 2 ? 28 : today.day});
 }
 
 }  // namespace yesno::testing

@@ -39,6 +39,15 @@ class DeterministicRng final : public Rng {
   uint64_t state_;
 };
 
+// PrivateDir makes a fresh, empty directory <gtest TempDir>/yesno_<tag>_<pid>_<name>
+// with mode 0700 (the wallet refuses a directory others can read) and
+// returns its path. It is not removed afterwards.
+std::string PrivateDir(std::string_view tag, std::string_view name);
+
+// YearsAgo is today's date `years` years back, as YYYY-MM-DD (29 February
+// becomes the 28th): the birth date of someone who turned `years` today.
+std::string YearsAgo(int years);
+
 // Hex decodes a hex literal or fails the test.
 Bytes Hex(std::string_view hex);
 
