@@ -2,7 +2,7 @@
 // (issue 7: sodium_memcmp / CRYPTO_memcmp, through ConstantTimeEquals or
 // libsodium's own verify functions).
 //
-// A grep-style guard over core/, server/ and client/: it fails on
+// A grep-style guard over core/, server/, io/ and client/: it fails on
 //   * memcmp, bcmp, strcmp, strncmp or std::equal (sodium_memcmp and
 //     CRYPTO_memcmp are fine: \b does not match inside them), and
 //   * == or != with an operand whose name says it is secret (secret, key,
@@ -176,7 +176,8 @@ bool ScanLine(const std::string& raw) {
 
 std::vector<Finding> ScanTree(const fs::path& root) {
   std::vector<Finding> out;
-  for (const char* dir : {"core", "server", "client"}) {
+  for (const char* dir : {"core", "server", "io", "client"}) {
+    if (!fs::is_directory(root / dir)) continue;
     for (const auto& e : fs::recursive_directory_iterator(root / dir)) {
       const auto ext = e.path().extension();
       if (!e.is_regular_file() || (ext != ".cc" && ext != ".h")) continue;

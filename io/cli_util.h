@@ -1,7 +1,7 @@
 // cli_util.h — what every `yesno` subcommand shares: exit codes, output in
 // text or JSON, reading arguments that may come from stdin.
-#ifndef YESNO_CLIENT_CLI_UTIL_H_
-#define YESNO_CLIENT_CLI_UTIL_H_
+#ifndef YESNO_IO_CLI_UTIL_H_
+#define YESNO_IO_CLI_UTIL_H_
 
 #include <iosfwd>
 #include <nlohmann/json.hpp>
@@ -36,4 +36,4 @@ Result<std::string> ReadArgument(const std::string& value, std::istream& in);
 
 }  // namespace yesno::cli
 
-#endif  // YESNO_CLIENT_CLI_UTIL_H_
+#endif  // YESNO_IO_CLI_UTIL_H_

@@ -3,8 +3,8 @@
 // exchange and a cap on the response size. HTTPS verifies the server against
 // the system CA store or a given CA file; plain http is allowed only to
 // loopback unless the caller opts in.
-#ifndef YESNO_CLIENT_HTTP_CLIENT_H_
-#define YESNO_CLIENT_HTTP_CLIENT_H_
+#ifndef YESNO_IO_HTTP_CLIENT_H_
+#define YESNO_IO_HTTP_CLIENT_H_
 
 #include <chrono>
 #include <cstdint>
@@ -71,4 +71,4 @@ class HttpClient {
 
 }  // namespace yesno::net
 
-#endif  // YESNO_CLIENT_HTTP_CLIENT_H_
+#endif  // YESNO_IO_HTTP_CLIENT_H_

@@ -1,6 +1,6 @@
 // files.h — crash-safe file helpers for the programs (never used by core).
-#ifndef YESNO_CLIENT_FILES_H_
-#define YESNO_CLIENT_FILES_H_
+#ifndef YESNO_IO_FILES_H_
+#define YESNO_IO_FILES_H_
 
 #include <sys/types.h>
 
@@ -27,4 +27,4 @@ bool Exists(const std::string& path);
 
 }  // namespace yesno::files
 
-#endif  // YESNO_CLIENT_FILES_H_
+#endif  // YESNO_IO_FILES_H_
