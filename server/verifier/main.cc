@@ -90,6 +90,7 @@ int Serve(const ServeFlags& f) {
     return Fail(store.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure,
                 "spent store: " + store.error().message);
   }
+  if (auto log = server::AccessLog::Open(f.access_log); !log.ok()) return Fail(kExitUsage, log.error().message);
   std::shared_ptr<RedisBackend> shared_redis;
   if (auto* redis = dynamic_cast<RedisSpentStore*>(store->get()); redis != nullptr) {
     shared_redis = redis->backend();
