@@ -60,7 +60,7 @@ long long Calls(int port, const std::string& command) {
   const std::string info = Cmd(port, {"INFO", "commandstats"}).str;
   const auto pos = info.find("cmdstat_" + command + ":calls=");
   if (pos == std::string::npos) return 0;
-  return std::atoll(info.c_str() + pos + 14 + command.size());
+  return std::atoll(info.c_str() + pos + 15 + command.size());
 }
 
 struct Server {
@@ -133,9 +133,9 @@ void RunRedisFleetBench(double inproc_us, int ops) {
   constexpr int kMemoryTokens = 100'000;
   {
     // One primary and one replica: commands per verification, memory.
-    Server primary(dir + "/p", testing::FreePort(), {});
+    Server primary(dir + "/p", testing::FreePort(), {"--repl-diskless-sync-delay", "0"});
     Server replica(dir + "/r", testing::FreePort(), {"--replicaof", "127.0.0.1", std::to_string(primary.port)});
-    for (int i = 0; i < 200 && InfoField(primary.port, "replication", "connected_slaves") < 1; ++i) {
+    for (int i = 0; i < 400 && Cmd(primary.port, {"INFO", "replication"}).str.find("state=online") == std::string::npos; ++i) {
       std::this_thread::sleep_for(25ms);
     }
     const std::string spec = "redis://127.0.0.1:" + std::to_string(primary.port);
@@ -164,7 +164,7 @@ void RunRedisFleetBench(double inproc_us, int ops) {
       for (int i = 0; i < kMemoryTokens; ++i) {
         Bytes nonce(32);
         rng.Fill(nonce);
-        batch.push_back({"SET", std::string(verifier::kRedisKeyPrefix) + HexEncode(verifier::SpentKeyHash(Bytes(32, 3), nonce)),
+        batch.push_back({"SET", verifier::RedisSpentKey(Bytes(32, 3), nonce),
                          "1", "NX", "PXAT", until});
         if (batch.size() == 1000) {
           if (!pool.Pipeline(batch).ok()) Die("redis bench: pipeline failed");
@@ -181,13 +181,13 @@ void RunRedisFleetBench(double inproc_us, int ops) {
   }
   {
     // Sentinel: a primary, a replica, one Sentinel naming it.
-    Server primary(dir + "/sp", testing::FreePort(), {});
+    Server primary(dir + "/sp", testing::FreePort(), {"--repl-diskless-sync-delay", "0"});
     Server replica(dir + "/sr", testing::FreePort(), {"--replicaof", "127.0.0.1", std::to_string(primary.port)});
     const int sport = testing::FreePort();
     std::filesystem::create_directories(dir + "/ss");
     std::ofstream(dir + "/ss/sentinel.conf") << "sentinel monitor bench 127.0.0.1 " << primary.port << " 1\n";
     Server sentinel(dir + "/ss", sport, {}, true);
-    for (int i = 0; i < 200 && InfoField(primary.port, "replication", "connected_slaves") < 1; ++i) {
+    for (int i = 0; i < 400 && Cmd(primary.port, {"INFO", "replication"}).str.find("state=online") == std::string::npos; ++i) {
       std::this_thread::sleep_for(25ms);
     }
     auto store = Open("redis-sentinel://127.0.0.1:" + std::to_string(sport) + "/bench", 0);

@@ -14,6 +14,11 @@ Bytes SpentKeyHash(ByteView key_id, ByteView nonce) {
   return Sha256(Concat({AsBytes(kSpentHashContext), ByteView(kSeparator), key_id, nonce}));
 }
 
+std::string RedisSpentKey(ByteView key_id, ByteView nonce) {
+  const Bytes h = SpentKeyHash(key_id, nonce);
+  return std::string(kRedisKeyPrefix) + std::string(h.begin(), h.end());
+}
+
 // --- memory ---------------------------------------------------------------------
 
 Result<bool> MemorySpentStore::CheckAndInsert(ByteView key_id, ByteView nonce, int64_t expires_at) {
@@ -87,7 +92,7 @@ RedisSpentStore::RedisSpentStore(RedisOptions options, RedisSpentPolicy policy)
       policy_(policy) {}
 
 Result<bool> RedisSpentStore::CheckAndInsert(ByteView key_id, ByteView nonce, int64_t expires_at) {
-  const std::string key = std::string(kRedisKeyPrefix) + HexEncode(SpentKeyHash(key_id, nonce));
+  const std::string key = RedisSpentKey(key_id, nonce);
   const int64_t until_ms = (expires_at + policy_.expiry_margin_seconds) * 1000;
   std::vector<RedisArgs> commands = {{"SET", key, "1", "NX", "PXAT", std::to_string(until_ms)}};
   if (policy_.wait_replicas > 0) {

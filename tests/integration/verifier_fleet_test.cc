@@ -198,8 +198,7 @@ TEST(VerifierFleetUnit, KeySlotIsCrc16XmodemWithHashTags) {
   // Spent keys carry no hash tag: they spread over the slots.
   std::set<uint16_t> slots;
   for (uint8_t i = 0; i < 64; ++i) {
-    slots.insert(verifier::RedisKeySlot(std::string(verifier::kRedisKeyPrefix) +
-                                        HexEncode(verifier::SpentKeyHash(Bytes(32, 1), Bytes(32, i)))));
+    slots.insert(verifier::RedisKeySlot(verifier::RedisSpentKey(Bytes(32, 1), Bytes(32, i))));
   }
   EXPECT_GT(slots.size(), 60u);
 }
@@ -272,7 +271,7 @@ TEST(VerifierFleetRedis, EntriesOutliveNotAfterByTheMarginAndWaitWithoutReplicas
     auto r = (*store)->CheckAndInsert(Bytes(32, 7), Bytes(32, n), not_after);
     EXPECT_TRUE(r.ok() && *r);
     const std::string key =
-        std::string(verifier::kRedisKeyPrefix) + HexEncode(verifier::SpentKeyHash(Bytes(32, 7), Bytes(32, n)));
+        verifier::RedisSpentKey(Bytes(32, 7), Bytes(32, n));
     return Cmd(redis.port(), {"PEXPIRETIME", key}).integer;
   };
   EXPECT_EQ(expire_ms({}, 1), (not_after + 86400) * 1000) << "default margin: one day past not-after";
@@ -372,13 +371,16 @@ TEST(VerifierFleetSentinel, KillNineOfThePrimaryUnderLoadNeverAcceptsATokenTwice
   REQUIRE_REDIS();
   Fleet fleet;
   const std::string d = fleet.dir.path();
-  RedisProc primary(d + "/p", FreePort(), {});
+  RedisProc primary(d + "/p", FreePort(), {"--repl-diskless-sync-delay", "0"});
   ASSERT_TRUE(primary.ready()) << primary.log();
   RedisProc r1(d + "/r1", FreePort(), {"--replicaof", "127.0.0.1", std::to_string(primary.port())});
   RedisProc r2(d + "/r2", FreePort(), {"--replicaof", "127.0.0.1", std::to_string(primary.port())});
   ASSERT_TRUE(r1.ready() && r2.ready());
-  ASSERT_TRUE(WaitFor([&] { return Cmd(primary.port(), {"INFO", "replication"}).str.find("connected_slaves:2") !=
-                                   std::string::npos; }, 10s))
+  ASSERT_TRUE(WaitFor([&] {
+    const std::string info = Cmd(primary.port(), {"INFO", "replication"}).str;
+    return info.find("slave0:") != std::string::npos && info.find("slave1:") != std::string::npos &&
+           info.find("wait_bgsave") == std::string::npos && info.find("send_bulk") == std::string::npos;
+  }, 15s))
       << Cmd(primary.port(), {"INFO", "replication"}).str;
   std::vector<std::unique_ptr<RedisProc>> sentinels;
   std::string spec = "redis-sentinel://";
@@ -506,7 +508,7 @@ TEST(VerifierFleetCluster, OnceAcrossVerifiersThroughAReshardGateAcrossThreeAndA
   }
   // Our slot function agrees with the cluster's.
   for (const std::string& key :
-       std::vector<std::string>{"foo", "{a}b", std::string(verifier::kRedisKeyPrefix) + std::string(64, 'e')}) {
+       std::vector<std::string>{"foo", "{a}b", verifier::RedisSpentKey(Bytes(32, 5), Bytes(32, 6))}) {
     EXPECT_EQ(Cmd(nodes[0]->port(), {"CLUSTER", "KEYSLOT", key}).integer, verifier::RedisKeySlot(key)) << key;
   }
 
@@ -615,7 +617,7 @@ TEST(VerifierFleetCluster, OnceAcrossVerifiersThroughAReshardGateAcrossThreeAndA
   for (std::size_t i = 0; i < lost.size(); ++i) {
     const Bytes nonce(lost[i].token.begin() + 2, lost[i].token.begin() + 2 + kNonceBytes);
     const std::string key =
-        std::string(verifier::kRedisKeyPrefix) + HexEncode(verifier::SpentKeyHash(lost[i].key_id, nonce));
+        verifier::RedisSpentKey(lost[i].key_id, nonce);
     const uint16_t slot = verifier::RedisKeySlot(key);
     const Answer ans = Present(urls[i % 2], AuthorizationFor(lost[i], kOrigin, vnonce));
     // Which node serves the slot, as node 0 sees the map.

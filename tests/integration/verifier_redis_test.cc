@@ -141,14 +141,18 @@ TEST(VerifierRedisTest, TwoVerifiersSharingRedisAcceptEachTokenExactlyOnce) {
   ASSERT_TRUE(keys && keys->type == REDIS_REPLY_ARRAY);
   EXPECT_EQ(keys->elements, kTokens);
   std::string all_keys;
-  for (std::size_t i = 0; i < keys->elements; ++i) all_keys += std::string(keys->element[i]->str) + "\n";
+  for (std::size_t i = 0; i < keys->elements; ++i) {
+    all_keys += std::string(keys->element[i]->str, keys->element[i]->len) + "\n";
+    EXPECT_EQ(keys->element[i]->len, 3u + 32u) << "ys: + the 32 bytes of the hash";
+  }
   EXPECT_EQ(all_keys.rfind(verifier::kRedisKeyPrefix, 0), 0u);
   for (const auto& t : tokens) {
     const Bytes nonce(t.token.begin() + 2, t.token.begin() + 2 + kNonceBytes);
     EXPECT_EQ(all_keys.find(HexEncode(nonce)), std::string::npos);
+    EXPECT_EQ(all_keys.find(std::string(nonce.begin(), nonce.end())), std::string::npos);
   }
-  const std::string first(keys->element[0]->str);
-  Reply ttl(static_cast<redisReply*>(redisCommand(c, "PEXPIRETIME %s", first.c_str())));
+  const std::string first(keys->element[0]->str, keys->element[0]->len);
+  Reply ttl(static_cast<redisReply*>(redisCommand(c, "PEXPIRETIME %b", first.data(), first.size())));
   ASSERT_TRUE(ttl && ttl->type == REDIS_REPLY_INTEGER);
   // The key's not-after plus the default one-day margin (--spent-expiry-margin).
   EXPECT_GT(ttl->integer, (Now() + 30 * 86400) * 1000LL);
