@@ -73,6 +73,8 @@ std::optional<Response> RefuseAnswer(const Request& req, GateStore::Claim claim,
       return server::JsonError(req, http::status::gone, "session_expired", log);
     case GateStore::Claim::kClosed:
       return server::JsonError(req, http::status::conflict, "session_closed", log);
+    case GateStore::Claim::kUnavailable:
+      return server::JsonError(req, http::status::service_unavailable, "unavailable", log);
   }
   return server::JsonError(req, http::status::conflict, "session_closed", log);  // not reached
 }
@@ -180,7 +182,12 @@ Response VerifierService::Gate(const Request& req, RequestLog& log) const {
   rng_.Fill(session.browser_key);
   const std::string id = session.id;
   const std::string browser_key = Base64UrlEncode(View(session.browser_key), /*padding=*/false);
-  counters_.gate_evicted += gates_->Open(std::move(session), now);
+  auto evicted = gates_->OpenSession(std::move(session), now);
+  if (!evicted.ok()) {
+    return GateProblem(req, http::status::service_unavailable, "unavailable", "This site cannot check that right now",
+                       "Please try again in a moment.", "", log);
+  }
+  counters_.gate_evicted += *evicted;
   ++counters_.gate_opened;
 
   Response res = GatePageResponse(req, id, *claim, return_path);
