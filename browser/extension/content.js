@@ -44,17 +44,13 @@
     ticket: b.dataset.yesnoTicket,
   }));
 
-  // Results for the gate page: on "yes" go to the page's own done URL at
-  // once (the page would find it by polling a moment later).
+  // Results for the gate page: the page's own status check (which leads to
+  // its done URL on "yes") is told to look now rather than a second later.
   chrome.runtime.onMessage.addListener((msg) => {
     if (!msg || msg.type !== "gate-result") return;
-    const main = document.getElementById("gate");
-    if (msg.answer === "yes") {
-      say("Proved. Taking you back\u2026", "ok");
-      if (main && main.dataset.done && main.dataset.done.startsWith("/")) window.location.replace(main.dataset.done);
-    } else if (msg.message) {
-      say(msg.message, "no");
-    }
+    if (msg.answer === "yes") say("Proved. Taking you back\u2026", "ok");
+    else if (msg.message) say(msg.message, "no");
+    document.dispatchEvent(new Event("yesno-answered"));
   });
 
   document.documentElement.setAttribute("data-yesno-wallet", "");

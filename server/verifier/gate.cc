@@ -278,10 +278,15 @@ constexpr char kScript[] = R"js(
   function reveal() { if (!how.hidden) wallet.hidden = false; }
   if (document.documentElement.hasAttribute("data-yesno-wallet")) reveal();
   document.addEventListener("yesno-wallet", reveal);
+  var timer = null, busy = false;
+  function later(ms) { clearTimeout(timer); timer = setTimeout(poll, ms); }
   function poll() {
+    if (busy) return;
+    busy = true;
     fetch(main.dataset.status, {cache: "no-store", credentials: "same-origin"})
       .then(function (r) { return r.status === 404 ? {state: "expired"} : r.json(); })
       .then(function (s) {
+        busy = false;
         if (s.state === "satisfied") {
           say("Proved. Taking you back\u2026", "ok");
           answered();
@@ -291,12 +296,14 @@ constexpr char kScript[] = R"js(
         } else if (s.state === "expired" || s.state === "used") {
           end("This request has expired. Start again to get a new one.");
         } else {
-          setTimeout(poll, 1000);
+          later(1000);
         }
       })
-      .catch(function () { setTimeout(poll, 3000); });
+      .catch(function () { busy = false; later(3000); });
   }
-  setTimeout(poll, 1000);
+  // The extension says when the wallet has answered: look at once.
+  document.addEventListener("yesno-answered", function () { later(0); });
+  later(1000);
 })();
 )js";
 

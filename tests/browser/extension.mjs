@@ -112,9 +112,21 @@ async function consentDetails(c) {
   };
 }
 
+// waitUnlocked polls until the tab shows the protected page (navigations
+// come and go meanwhile: gate → done → page).
+async function waitUnlocked(url, timeout = 15000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      if (page.url() === url && (await page.locator("#secret").count()) === 1) return;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`not unlocked: still at ${page.url()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function unlocked(obs) {
-  await page.waitForURL(`${cfg.site}${cfg.page}?visit=${visits}`, { timeout: 15000 });
-  await page.waitForSelector("#secret", { timeout: 15000 });
+  await waitUnlocked(`${cfg.site}${cfg.page}?visit=${visits}`);
   obs.final_url = page.url();
   obs.body = (await page.textContent("body"))?.trim();
   obs.cookies = (await context.cookies()).map((c) => c.name);
@@ -145,7 +157,7 @@ if (cfg.mode === "bench") {
     const c = await nextConsent();
     const t0 = performance.now();
     await c.click('[data-yesno-action="share"]');
-    await page.waitForURL(`${cfg.site}${cfg.page}?visit=${visits}`, { timeout: 15000, waitUntil: "load" });
+    await waitUnlocked(`${cfg.site}${cfg.page}?visit=${visits}`);
     times.push(performance.now() - t0);
   }
   await context.close();
@@ -254,7 +266,7 @@ await scenario("rfc9577", async (obs) => {
   Object.assign(obs, await consentDetails(c));
   await first;
   await c.click('[data-yesno-action="share"]');
-  await page.waitForSelector("#secret", { timeout: 15000 });
+  await waitUnlocked(cfg.site + cfg.rfc_page);
   obs.final_url = page.url();
   obs.body = (await page.textContent("body"))?.trim();
   obs.cookies = (await context.cookies()).map((x) => x.name);

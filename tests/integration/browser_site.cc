@@ -136,13 +136,14 @@ std::string BrowserSite::NewWallet(const std::string& name, const std::string& b
 }
 
 std::string BrowserSite::Stop() {
+  stopped_cleanly = true;
   if (nginx_) {
     nginx_->Signal(SIGQUIT);
-    nginx_->Wait(std::chrono::seconds(10));
+    stopped_cleanly = nginx_->Wait(std::chrono::seconds(10)) == 0 && stopped_cleanly;
   }
   if (verifier_) {
     verifier_->Signal(SIGTERM);
-    verifier_->Wait(std::chrono::seconds(20));
+    stopped_cleanly = verifier_->Wait(std::chrono::seconds(20)) == 0 && stopped_cleanly;
   }
   if (issuer_) {
     issuer_->Signal(SIGTERM);

@@ -34,6 +34,7 @@ class BrowserSite {
   std::string dir;          // private; www/ is the document root
   std::string site;         // http://127.0.0.1:PORT
   int site_port = 0;
+  bool stopped_cleanly = false;  // after Stop: nginx and the verifier exited with 0
   std::string issuer_url;
   std::string issuer_key;
   std::string verifier_url;
