@@ -151,17 +151,20 @@ async function scenario(name, fn) {
 if (cfg.mode === "bench") {
   // Share clicked → protected page loaded, `runs` times (remember unchecked).
   const times = [];
+  const answered = [];  // Share → the page heard the wallet's answer (its status says so)
   for (let i = 0; i < (cfg.runs ?? 20); i++) {
     await toGate();
     await page.click("#prove-with-wallet");
     const c = await nextConsent();
     const t0 = performance.now();
     await c.click('[data-yesno-action="share"]');
+    await page.waitForFunction(() => document.getElementById("status")?.className === "ok", null, { timeout: 15000 })
+      .then(() => answered.push(performance.now() - t0), () => {});
     await waitUnlocked(`${cfg.site}${cfg.page}?visit=${visits}`);
     times.push(performance.now() - t0);
   }
   await context.close();
-  process.stdout.write(JSON.stringify({ browser: result.browser, share_to_page_ms: times }) + "\n");
+  process.stdout.write(JSON.stringify({ browser: result.browser, share_to_page_ms: times, share_to_answer_ms: answered }) + "\n");
   process.exit(0);
 }
 

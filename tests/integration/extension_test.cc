@@ -411,6 +411,12 @@ TEST(ExtensionTest, DISABLED_BenchShareToProtectedPage) {
   std::sort(ms.begin(), ms.end());
   std::printf("[bench] Share clicked -> protected page loaded (Chromium %s, 20 runs): median %.1f ms, p95 %.1f ms\n",
               run.result.value("browser", "?").c_str(), (ms[9] + ms[10]) / 2, ms[18]);
+  std::vector<double> answer = run.result["share_to_answer_ms"].get<std::vector<double>>();
+  if (answer.size() == 20) {
+    std::sort(answer.begin(), answer.end());
+    std::printf("[bench]   of which Share -> the wallet's answer shown on the page: median %.1f ms, p95 %.1f ms\n",
+                (answer[9] + answer[10]) / 2, answer[18]);
+  }
 
   // Host start-up (an `info` round trip through the installed wrapper) and
   // the CPU of a gate `prove` in the host (children's rusage).
@@ -424,6 +430,7 @@ TEST(ExtensionTest, DISABLED_BenchShareToProtectedPage) {
   }
   std::sort(start_ms.begin(), start_ms.end());
   std::vector<double> cpu_ms;
+  std::vector<double> wall_ms;
   net::HttpClient http;
   for (int i = 0; i < 20; ++i) {
     auto gate = http.Get(testing::MustUrl(site.site + "/yesno/gate?claim=age_over_18&return=/adult/"));
@@ -434,7 +441,9 @@ TEST(ExtensionTest, DISABLED_BenchShareToProtectedPage) {
     Json msg = {{"type", "prove"}, {"session", link}, {"origin", site.site}, {"claim", "age_over_18"}};
     rusage before{};
     getrusage(RUSAGE_CHILDREN, &before);
+    const auto t0 = std::chrono::steady_clock::now();
     auto r = RunProcess({wrapper, "chrome-extension://x/"}, Frame(msg.dump()));
+    wall_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     rusage after{};
     getrusage(RUSAGE_CHILDREN, &after);
     ASSERT_NE(r.out.find("\"answer\":\"yes\""), std::string::npos) << r.out;
@@ -447,8 +456,10 @@ TEST(ExtensionTest, DISABLED_BenchShareToProtectedPage) {
   std::sort(cpu_ms.begin(), cpu_ms.end());
   std::printf("[bench] native host start-up (info round trip, 20 runs): median %.1f ms, p95 %.1f ms\n",
               (start_ms[9] + start_ms[10]) / 2, start_ms[18]);
-  std::printf("[bench] native host prove (gate session, key-file wallet) CPU: median %.1f ms, p95 %.1f ms\n",
-              (cpu_ms[9] + cpu_ms[10]) / 2, cpu_ms[18]);
+  std::sort(wall_ms.begin(), wall_ms.end());
+  std::printf("[bench] native host prove (gate session, key-file wallet) CPU: median %.1f ms, p95 %.1f ms; "
+              "wall: median %.1f ms, p95 %.1f ms\n",
+              (cpu_ms[9] + cpu_ms[10]) / 2, cpu_ms[18], (wall_ms[9] + wall_ms[10]) / 2, wall_ms[18]);
   site.Stop();
   std::filesystem::remove_all(site.dir);
 }
