@@ -72,6 +72,14 @@ void SkipLoudly(const std::string& why) {
 
 std::vector<std::string> WalletArgv(const std::string& w) { return testing::BrowserSite::WalletArgv(w); }
 
+// Refill fills a wallet apart from any visit (prove never refills).
+void Refill(const std::string& w) {
+  std::vector<std::string> argv = WalletArgv(w);
+  argv.insert(argv.end(), {"refill", "--target", "2"});
+  auto r = RunProcess(argv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST(BrowserGateTest, ChromiumUnlocksWithA19YearOldsWalletAndIsRefusedWithA16YearOlds) {
   const auto started = std::chrono::steady_clock::now();
   if (access(kChromium, X_OK) != 0) {
@@ -111,6 +119,8 @@ TEST(BrowserGateTest, ChromiumUnlocksWithA19YearOldsWalletAndIsRefusedWithA16Yea
   ASSERT_FALSE(adult.empty()) << why;
   const std::string minor = site_env.NewWallet("minor", YearsAgo(16), why);
   ASSERT_FALSE(minor.empty()) << why;
+  Refill(adult);
+  Refill(minor);
 
   const std::string shots = YESNO_BROWSER_SCREENSHOT_DIR;
   std::filesystem::remove_all(shots);
@@ -119,8 +129,10 @@ TEST(BrowserGateTest, ChromiumUnlocksWithA19YearOldsWalletAndIsRefusedWithA16Yea
                  {"claim", "age_over_18"},
                  {"chromium", kChromium},
                  {"screenshots", shots},
-                 {"runs", Json::array({{{"name", "adult19"}, {"prove", WalletArgv(adult)}, {"expect", "unlock"}},
-                                       {{"name", "minor16"}, {"prove", WalletArgv(minor)}, {"expect", "refuse"}}})}};
+                 {"runs", Json::array({{{"name", "adult19"}, {"prove", WalletArgv(adult)}, {"answer", {"--yes"}},
+                                        {"expect", "unlock"}},
+                                       {{"name", "minor16"}, {"prove", WalletArgv(minor)}, {"answer", {"--decline"}},
+                                        {"expect", "refuse"}}})}};
   std::cerr << "[browser] Chromium (headless) drives " << site << "/adult/; screenshots go to " << shots << "\n";
   auto run = RunProcess({node.node, node.dir + "/gate.mjs"}, config.dump(), std::chrono::seconds(90));
   std::cerr << run.err;
@@ -194,7 +206,7 @@ TEST(BrowserGateTest, ChromiumUnlocksWithA19YearOldsWalletAndIsRefusedWithA16Yea
 
   const Json& no = result["runs"][1];
   EXPECT_EQ(no["prove"]["code"], 1) << no["prove"].dump();
-  EXPECT_EQ(no["prove"]["out"], "no (no_token)");
+  EXPECT_EQ(no["prove"]["out"], "no (declined): nothing was shared");
   EXPECT_EQ(no["status_after"], "Your wallet answered no: it holds no proof that you are over 18. Nothing else was shared.");
   EXPECT_TRUE(no["retry_visible"].get<bool>());
   EXPECT_FALSE(no["continue_visible"].get<bool>());
