@@ -278,11 +278,12 @@ constexpr char kScript[] = R"js(
   function reveal() { if (!how.hidden) wallet.hidden = false; }
   if (document.documentElement.hasAttribute("data-yesno-wallet")) reveal();
   document.addEventListener("yesno-wallet", reveal);
-  var timer = null, busy = false;
+  var timer = null, busy = false, again = false;
   function later(ms) { clearTimeout(timer); timer = setTimeout(poll, ms); }
   function poll() {
-    if (busy) return;
+    if (busy) { again = true; return; }  // asked again during a check: check once more right after
     busy = true;
+    again = false;
     fetch(main.dataset.status, {cache: "no-store", credentials: "same-origin"})
       .then(function (r) { return r.status === 404 ? {state: "expired"} : r.json(); })
       .then(function (s) {
@@ -296,7 +297,7 @@ constexpr char kScript[] = R"js(
         } else if (s.state === "expired" || s.state === "used") {
           end("This request has expired. Start again to get a new one.");
         } else {
-          later(1000);
+          later(again ? 0 : 1000);
         }
       })
       .catch(function () { busy = false; later(3000); });
