@@ -333,6 +333,12 @@ Response VerifierService::GateDone(const Request& req, const std::string& id, Re
     return GateProblem(req, http::status::gone, "session_used", "This request was already used",
                        "Each request unlocks the site once. If you are not in yet, start again.", retry, log);
   };
+  if (s->state == GateState::kExpired) {
+    // Said before the browser check: the binding cookie expires with the
+    // session, so a page left open without JavaScript comes back without it.
+    return GateProblem(req, http::status::gone, "session_expired", "This request has expired",
+                       "Requests are valid for a few minutes. Start again to get a new one.", retry, log);
+  }
   if (!BrowserKeyMatches(req, *s)) {
     return GateProblem(req, http::status::forbidden, "wrong_browser", "This request belongs to another browser",
                        "Only the browser that opened this request can continue with it. Start again here.", retry,
