@@ -34,7 +34,11 @@ inline constexpr std::size_t kGateIdChars = 22;
 inline constexpr std::size_t kGateBrowserKeyBytes = 16;
 inline constexpr std::size_t kMaxReturnPathBytes = 2048;
 inline constexpr std::size_t kMaxPublicPrefixBytes = 128;
-inline constexpr std::size_t kGateVnoncesKept = 4;    // challenges handed out per session that are still honoured
+// A session hands out at most this many challenges; past the cap GET
+// /gate/session/ID is refused (429) rather than evicting an issued one, so
+// nobody can knock the wallet's challenge out by fetching more.
+inline constexpr std::size_t kGateVnoncesKept = 4;
+inline constexpr std::size_t kMaxDeclineBodyBytes = 1024;
 inline constexpr char kGateCookiePrefix[] = "yesno_gate_";
 
 struct GateLimits {
@@ -62,7 +66,7 @@ struct GateSession {
   int64_t expires_at = 0;
   GateState state = GateState::kPending;
   std::string reason;          // refused: a fixed reason code
-  std::vector<Bytes> vnonces;  // the last kGateVnoncesKept challenges handed to wallets
+  std::vector<Bytes> vnonces;  // the challenges handed to wallets (at most kGateVnoncesKept)
 };
 
 // GateStore keeps gate sessions in memory, per verifier process: at most
@@ -83,8 +87,11 @@ class GateStore {
   // Find returns a copy; its state is kExpired once the lifetime is over
   // (unless it was refused or used).
   std::optional<GateSession> Find(std::string_view id, int64_t now) const;
-  // AddVnonce remembers a challenge handed to a wallet for a pending session.
-  bool AddVnonce(std::string_view id, Bytes vnonce, int64_t now);
+  enum class AddVnonceResult { kAdded, kNotPending, kFull };
+  // AddVnonce remembers a challenge handed to a wallet for a pending
+  // session; a session that already handed out kGateVnoncesKept gets kFull
+  // and keeps the ones it has.
+  AddVnonceResult AddVnonce(std::string_view id, Bytes vnonce, int64_t now);
 
   enum class Claim { kOk, kUnknown, kExpired, kClosed };
   // BeginAnswer moves a pending session to verifying, so exactly one answer

@@ -76,7 +76,7 @@ TEST(VerifierRedisTest, TwoVerifiersSharingRedisAcceptEachTokenExactlyOnce) {
   ASSERT_TRUE(redis.ready()) << "redis-server did not start:\n" << ReadText(dir.File("redis.log"));
 
   IssuerFixture issuer("issuer.example", 21);
-  const std::size_t key = issuer.AddKey(kClaim, Now() - 86400, Now() + 30 * 86400, TestKey2048());
+  const std::size_t key = issuer.AddKey(kClaim, EpochWindow(Now()).first, EpochWindow(Now()).second, TestKey2048());
   DirectoryServer directory;
   directory.Serve(issuer);
   WriteTrustFile(dir.File("trust.json"), {{&issuer, directory.url()}});
