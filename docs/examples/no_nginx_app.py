@@ -29,8 +29,8 @@ PREFIX = "/yesno"
 CLAIM = "age_over_18"
 PUBLIC = ("/challenge", "/verify", "/gate")            # and /gate/...
 FORWARD_IN = ("Authorization", "Cookie", "Content-Type", "Accept")
-FORWARD_OUT = ("Content-Type", "WWW-Authenticate", "Set-Cookie", "Location", "Cache-Control",
-               "Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy")
+FORWARD_OUT = {"content-type", "www-authenticate", "set-cookie", "location", "cache-control",
+               "content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy"}
 MAX_BODY = 64 * 1024                                    # the verifier's own limit
 
 
@@ -77,7 +77,7 @@ class App(BaseHTTPRequestHandler):
             status, headers, data = verifier(self.command, target, self.pass_headers(), body)
         except OSError:
             return self.reply(503, [("Content-Type", "text/plain")], b"verifier unavailable\n")
-        self.reply(status, [(n, v) for n, v in headers if n.title() in FORWARD_OUT], data)
+        self.reply(status, [(n, v) for n, v in headers if n.lower() in FORWARD_OUT], data)
 
     def gated(self):
         try:

@@ -7,6 +7,7 @@
 // the flag is one the binary takes (its --help lists it) and that each
 // command line parses (run with --help appended: exit 0).
 #include <set>
+#include <thread>
 
 #include "testing/process.h"
 #include "testing/test_util.h"
@@ -60,6 +61,16 @@ std::vector<std::vector<std::string>> CommandLines(const std::string& text, cons
     out.push_back(line);
   }
   return out;
+}
+
+// WaitHealthy waits until `v` answers /healthz (it handles SIGTERM from then on).
+void WaitHealthy(const VerifierProcess& v) {
+  for (int i = 0; i < 100; ++i) {
+    auto r = net::HttpClient().Get(MustUrl(v.url + "/healthz"));
+    if (r.ok() && r->status == 200) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "the verifier does not answer /healthz";
 }
 
 struct Binary {
@@ -142,6 +153,7 @@ TEST(ServerHintsTest, VerifierHintsNameRealFlags) {
   auto v = VerifierProcess::Start({"--origin", "https://shop.example", "--trust", trust, "--spent-store", "memory:"},
                                   dir.File("verifier.log"));
   ASSERT_TRUE(v.child);
+  WaitHealthy(v);
   EXPECT_EQ(v.Stop(), 0);
   const std::string log = ReadText(v.log_path);
   EXPECT_NE(log.find("refusing plain http to 192.0.2.1 (use https, or --insecure-http for testing)"),
@@ -154,6 +166,7 @@ TEST(ServerHintsTest, VerifierHintsNameRealFlags) {
                                        "--insecure-http", "--directory-timeout", "1"},
                                       dir.File("insecure.log"));
   ASSERT_TRUE(tried.child);
+  WaitHealthy(tried);
   EXPECT_EQ(tried.Stop(), 0);
   EXPECT_EQ(ReadText(tried.log_path).find("refusing plain http"), std::string::npos) << ReadText(tried.log_path);
 }

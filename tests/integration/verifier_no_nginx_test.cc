@@ -81,7 +81,7 @@ TEST(VerifierNoNginxTest, PythonAppRunsTheRecipe) {
   const std::string direct = AuthorizationFor(tokens[1], origin, FetchVnonce(origin + "/yesno", kClaim));
   r = client.Get(MustUrl(origin + "/adult/"), {{"Authorization", direct}});
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->status, 200u);
+  EXPECT_EQ(r->status, 200u) << ReadText(v.log_path);
   EXPECT_TRUE(r->Header("set-cookie"));
   r = client.Get(MustUrl(origin + "/adult/"), {{"Authorization", direct}});
   ASSERT_TRUE(r.ok());

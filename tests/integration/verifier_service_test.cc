@@ -740,7 +740,7 @@ TEST(VerifierTrustTest, RefresherKeepsTheLastGoodDirectory) {
 
   // A new directory with one more key, but mis-signed: ignored.
   IssuerFixture changed = w.issuer;
-  changed.AddKey("verified_person", kNotBefore, kNotAfter, testing::TestKey2048());
+  changed.AddKey("verified_person", kNotBefore, kNotAfter, w.other.key(w.other_key));  // a key of its own
   const std::string body = changed.DirectoryBody();
   server.Set(body, w.other.DirectorySignature(body));
   EXPECT_EQ(refresher.RefreshOnce(), 1u);

@@ -15,6 +15,7 @@
 #include "trust.h"
 #include "verifier_service.h"
 #include "verifier_testing.h"
+#include "yesno/vnonce.h"
 
 namespace yesno::verifier {
 namespace {
@@ -293,6 +294,16 @@ constexpr char kSiteOrigin[] = "https://shop.example";
 
 int64_t Now() { return SystemClock().NowSeconds(); }
 
+// Serving waits until `v` answers /healthz (it handles SIGTERM from then on).
+void Serving(const VerifierProcess& v) {
+  for (int i = 0; i < 100; ++i) {
+    auto r = net::HttpClient().Get(MustUrl(v.url + "/healthz"));
+    if (r.ok() && r->status == 200) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "the verifier does not answer /healthz";
+}
+
 // WaitForStatus polls GET `url` until it answers `want` (up to ~10 s).
 unsigned WaitForStatus(const std::string& url, unsigned want) {
   unsigned status = 0;
@@ -387,6 +398,7 @@ TEST(VerifierCacheTest, RestartWhileTheIssuerIsDownStartsFromTheCache) {
     WriteTrustFile(dir.File("trust.json"), {{&issuer, directory.url()}});
     auto v = VerifierProcess::Start(args, dir.File("first.log"));
     ASSERT_TRUE(v.child);
+    Serving(v);
     EXPECT_EQ(v.Stop(), 0);
   }  // the issuer goes down
   auto v = VerifierProcess::Start(args, dir.File("second.log"));
@@ -418,7 +430,7 @@ TEST(VerifierCacheTest, WithoutCacheItServesUnavailableUntilTheIssuerComesBack) 
   EXPECT_EQ(r->status, 503u);
   EXPECT_EQ(r->body, "{\"error\":\"unavailable\"}");
   // A presentation under a key it cannot know yet: unavailable, not unknown_key.
-  auto no = PostVerify(v.url, "age_over_18", AuthorizationFor(issuer.IssueMany(key, 1)[0], kSiteOrigin, Bytes(32, 1)));
+  auto no = PostVerify(v.url, "age_over_18", AuthorizationFor(issuer.IssueMany(key, 1)[0], kSiteOrigin, Bytes(kVnonceBytes, 1)));
   ASSERT_TRUE(no.ok());
   EXPECT_EQ(no->status, 503u);
   EXPECT_EQ(no->body, "{\"answer\":\"no\",\"reason\":\"unavailable\"}");
