@@ -67,14 +67,17 @@ std::optional<GateSession> GateStore::Find(std::string_view id, int64_t now) con
   return copy;
 }
 
-bool GateStore::AddVnonce(std::string_view id, Bytes vnonce, int64_t now) {
+GateStore::AddVnonceResult GateStore::AddVnonce(std::string_view id, Bytes vnonce, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sessions_.find(std::string(id));
-  if (it == sessions_.end() || EffectiveState(it->second, now) != GateState::kPending) return false;
+  if (it == sessions_.end() || EffectiveState(it->second, now) != GateState::kPending) {
+    return AddVnonceResult::kNotPending;
+  }
   auto& v = it->second.vnonces;
-  if (v.size() >= kGateVnoncesKept) v.erase(v.begin());
+  // Never evict: an issued challenge may be the wallet's.
+  if (v.size() >= kGateVnoncesKept) return AddVnonceResult::kFull;
   v.push_back(std::move(vnonce));
-  return true;
+  return AddVnonceResult::kAdded;
 }
 
 GateStore::Claim GateStore::BeginAnswer(std::string_view id, int64_t now, GateSession& out) {

@@ -35,7 +35,11 @@ inline constexpr std::size_t kGateIdChars = 22;
 inline constexpr std::size_t kGateBrowserKeyBytes = 16;
 inline constexpr std::size_t kMaxReturnPathBytes = 2048;
 inline constexpr std::size_t kMaxPublicPrefixBytes = 128;
-inline constexpr std::size_t kGateVnoncesKept = 4;    // challenges handed out per session that are still honoured
+// A session hands out at most this many challenges; past the cap GET
+// /gate/session/ID is refused (429) rather than evicting an issued one, so
+// nobody can knock the wallet's challenge out by fetching more.
+inline constexpr std::size_t kGateVnoncesKept = 4;
+inline constexpr std::size_t kMaxDeclineBodyBytes = 1024;
 inline constexpr char kGateCookiePrefix[] = "yesno_gate_";
 
 struct GateLimits {
@@ -63,7 +67,7 @@ struct GateSession {
   int64_t expires_at = 0;
   GateState state = GateState::kPending;
   std::string reason;          // refused: a fixed reason code
-  std::vector<Bytes> vnonces;  // the last kGateVnoncesKept challenges handed to wallets
+  std::vector<Bytes> vnonces;  // the challenges handed to wallets (at most kGateVnoncesKept)
 };
 
 // GateSessionStore is where gate sessions live: in process (GateStore,
@@ -73,6 +77,10 @@ struct GateSession {
 class GateSessionStore {
  public:
   enum class Claim { kOk, kUnknown, kExpired, kClosed, kUnavailable };
+  // kFull: the session already handed out kGateVnoncesKept challenges; it
+  // refuses more rather than evicting one a wallet may be answering.
+  // kUnavailable: the shared store could not be reached.
+  enum class AddVnonceResult { kAdded, kNotPending, kFull, kUnavailable };
 
   virtual ~GateSessionStore() = default;
   virtual const GateLimits& limits() const = 0;
@@ -86,7 +94,7 @@ class GateSessionStore {
   // be read).
   virtual std::optional<GateSession> Find(std::string_view id, int64_t now) const = 0;
   // AddVnonce remembers a challenge handed to a wallet for a pending session.
-  virtual bool AddVnonce(std::string_view id, Bytes vnonce, int64_t now) = 0;
+  virtual AddVnonceResult AddVnonce(std::string_view id, Bytes vnonce, int64_t now) = 0;
   // BeginAnswer moves a pending session to verifying, so exactly one answer
   // is ever taken; `out` receives a copy.
   virtual Claim BeginAnswer(std::string_view id, int64_t now, GateSession& out) = 0;
@@ -116,7 +124,9 @@ class GateStore final : public GateSessionStore {
   // Open is OpenSession, which cannot fail in memory.
   std::size_t Open(GateSession session, int64_t now);
   std::optional<GateSession> Find(std::string_view id, int64_t now) const override;
-  bool AddVnonce(std::string_view id, Bytes vnonce, int64_t now) override;
+  // AddVnonce: a session that already handed out kGateVnoncesKept gets kFull
+  // and keeps the ones it has (never evicts a wallet's challenge).
+  AddVnonceResult AddVnonce(std::string_view id, Bytes vnonce, int64_t now) override;
   Claim BeginAnswer(std::string_view id, int64_t now, GateSession& out) override;
   void FinishAnswer(std::string_view id, bool yes, std::string_view reason) override;
   void AbandonAnswer(std::string_view id) override;

@@ -19,7 +19,7 @@ constexpr char kAddVnonce[] = R"lua(
 local h = redis.call('HMGET', KEYS[1], 's', 't1', 'vn')
 if not h[1] or h[1] ~= '0' or tonumber(ARGV[2]) >= tonumber(h[2]) then return 0 end
 local n = tonumber(h[3])
-if n >= tonumber(ARGV[3]) then return 0 end
+if n >= tonumber(ARGV[3]) then return 2 end
 n = n + 1
 redis.call('HSET', KEYS[1], 'vn', n, 'v' .. n, ARGV[1])
 return 1
@@ -136,10 +136,12 @@ std::optional<GateSession> RedisGateStore::Find(std::string_view id, int64_t now
   return s;
 }
 
-bool RedisGateStore::AddVnonce(std::string_view id, Bytes vnonce, int64_t now) {
+GateSessionStore::AddVnonceResult RedisGateStore::AddVnonce(std::string_view id, Bytes vnonce, int64_t now) {
   auto r = Script(id, kAddVnonce,
                   {std::string(vnonce.begin(), vnonce.end()), std::to_string(now), std::to_string(kGateVnoncesKept)});
-  return r.ok() && r->integer == 1;
+  if (!r.ok()) return AddVnonceResult::kUnavailable;
+  if (r->integer == 1) return AddVnonceResult::kAdded;
+  return r->integer == 2 ? AddVnonceResult::kFull : AddVnonceResult::kNotPending;
 }
 
 GateSessionStore::Claim RedisGateStore::BeginAnswer(std::string_view id, int64_t now, GateSession& out) {

@@ -33,7 +33,7 @@ class RedisGateStore final : public GateSessionStore {
   const GateLimits& limits() const override { return limits_; }
   Result<std::size_t> OpenSession(GateSession session, int64_t now) override;
   std::optional<GateSession> Find(std::string_view id, int64_t now) const override;
-  bool AddVnonce(std::string_view id, Bytes vnonce, int64_t now) override;
+  AddVnonceResult AddVnonce(std::string_view id, Bytes vnonce, int64_t now) override;
   Claim BeginAnswer(std::string_view id, int64_t now, GateSession& out) override;
   void FinishAnswer(std::string_view id, bool yes, std::string_view reason) override;
   void AbandonAnswer(std::string_view id) override;

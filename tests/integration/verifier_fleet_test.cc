@@ -321,8 +321,9 @@ TEST(VerifierFleetRedis, GateSessionStoreKeepsTheRulesInRedis) {
   EXPECT_TRUE(found->browser_key == s.browser_key);
   EXPECT_EQ(found->expires_at, T + 100);
   EXPECT_EQ(found->state, verifier::GateState::kPending);
-  for (uint8_t i = 0; i < verifier::kGateVnoncesKept; ++i) EXPECT_TRUE(b.AddVnonce(s.id, Bytes(40, i), T + 1));
-  EXPECT_FALSE(a.AddVnonce(s.id, Bytes(40, 9), T + 1)) << "past its cap a session refuses new challenges";
+  using Added = verifier::GateSessionStore::AddVnonceResult;
+  for (uint8_t i = 0; i < verifier::kGateVnoncesKept; ++i) EXPECT_EQ(b.AddVnonce(s.id, Bytes(40, i), T + 1), Added::kAdded);
+  EXPECT_EQ(a.AddVnonce(s.id, Bytes(40, 9), T + 1), Added::kFull) << "past its cap a session refuses new challenges";
   EXPECT_EQ(a.Find(s.id, T + 1)->vnonces.size(), verifier::kGateVnoncesKept);
   EXPECT_EQ(a.Find(s.id, T + 1)->vnonces[0], Bytes(40, 0));
   EXPECT_FALSE(a.Collect(s.id, T + 1)) << "pending cannot be collected";
@@ -347,7 +348,7 @@ TEST(VerifierFleetRedis, GateSessionStoreKeepsTheRulesInRedis) {
   ASSERT_TRUE(a.OpenSession(s, T).ok());
   EXPECT_EQ(a.Find(s.id, T + 100)->state, verifier::GateState::kExpired);
   EXPECT_EQ(b.BeginAnswer(s.id, T + 100, copy), Claim::kExpired);
-  EXPECT_FALSE(b.AddVnonce(s.id, Bytes(40, 1), T + 100));
+  EXPECT_EQ(b.AddVnonce(s.id, Bytes(40, 1), T + 100), verifier::GateSessionStore::AddVnonceResult::kNotPending);
   s.id = "DDDDDDDDDDDDDDDDDDDDDD";
   ASSERT_TRUE(a.OpenSession(s, T).ok());
   EXPECT_EQ(a.BeginAnswer(s.id, T + 1, copy), Claim::kOk);

@@ -76,7 +76,7 @@ TEST(VerifierRedisTest, TwoVerifiersSharingRedisAcceptEachTokenExactlyOnce) {
   ASSERT_TRUE(redis.ready()) << "redis-server did not start:\n" << ReadText(dir.File("redis.log"));
 
   IssuerFixture issuer("issuer.example", 21);
-  const std::size_t key = issuer.AddKey(kClaim, Now() - 86400, Now() + 30 * 86400, TestKey2048());
+  const std::size_t key = issuer.AddKey(kClaim, EpochWindow(Now()).first, EpochWindow(Now()).second, TestKey2048());
   DirectoryServer directory;
   directory.Serve(issuer);
   WriteTrustFile(dir.File("trust.json"), {{&issuer, directory.url()}});
@@ -154,9 +154,10 @@ TEST(VerifierRedisTest, TwoVerifiersSharingRedisAcceptEachTokenExactlyOnce) {
   const std::string first(keys->element[0]->str, keys->element[0]->len);
   Reply ttl(static_cast<redisReply*>(redisCommand(c, "PEXPIRETIME %b", first.data(), first.size())));
   ASSERT_TRUE(ttl && ttl->type == REDIS_REPLY_INTEGER);
-  // The key's not-after plus the default one-day margin (--spent-expiry-margin).
-  EXPECT_GT(ttl->integer, (Now() + 30 * 86400) * 1000LL);
-  EXPECT_LE(ttl->integer, (Now() + 31 * 86400) * 1000LL);
+  // Entries live until the key's not-after (its epoch end plus the grace)
+  // plus the default one-day margin (--spent-expiry-margin).
+  EXPECT_GT(ttl->integer, (EpochWindow(Now()).second + 86400 - 60) * 1000LL);
+  EXPECT_LE(ttl->integer, (EpochWindow(Now()).second + 86400 + 60) * 1000LL);
   redisFree(c);
 
   // Redis gone: no/unavailable (503), never yes — at either verifier.
