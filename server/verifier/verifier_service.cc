@@ -146,7 +146,11 @@ std::optional<VerifierService::ChallengeParts> VerifierService::ChallengeBody(co
                     {"not-before", key->not_before},
                     {"not-after", key->not_after}});
   }
-  nlohmann::json body = {{"claim", claim}, {"challenges", std::move(list)}};
+  // The origins a PoP may name: a wallet that connected under another
+  // address can stop before spending a token on a proof this site refuses.
+  nlohmann::json origins = nlohmann::json::array({ctx_.origin});
+  for (const auto& o : ctx_.more_origins) origins.push_back(o);
+  nlohmann::json body = {{"claim", claim}, {"challenges", std::move(list)}, {"origins", std::move(origins)}};
   return ChallengeParts{std::move(body), BuildWwwAuthenticate(challenges), std::move(*vnonce)};
 }
 
@@ -164,7 +168,12 @@ Response VerifierService::Challenge(const Request& req, RequestLog& log) const {
   }
   if (!parts) {
     ++counters_.challenge_unknown_claim;
-    return server::JsonError(req, http::status::not_found, "unknown_claim", log);
+    if (claims_.empty()) return server::JsonError(req, http::status::not_found, "unknown_claim", log);
+    // The claims this site asks (--claims), so a wallet can say "this
+    // verifier asks for age_over_18; not over_18" instead of a bare no.
+    log.reason = "unknown_claim";
+    return server::MakeResponse(req, http::status::not_found, "application/json",
+                                nlohmann::json{{"error", "unknown_claim"}, {"claims", claims_}}.dump());
   }
   Response res = server::MakeResponse(req, http::status::unauthorized, "application/json",
                                       parts->json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
