@@ -1,7 +1,7 @@
 // main.cc — the yesno-issuer program: a thin shell around IssuerService.
 //
 //   yesno-issuer init   --state DIR --name NAME [--claims ...] [--attributes ...]
-//   yesno-issuer serve  --state DIR --listen 127.0.0.1:8080 [--tls-cert F --tls-key F]
+//   yesno-issuer serve  --state DIR --listen 127.0.0.1:8082 [--tls-cert F --tls-key F]
 //   yesno-issuer enroll --state DIR --birth-date YYYY-MM-DD [--attribute A ...]
 //   yesno-issuer revoke --state DIR --ticket T|-
 //   yesno-issuer public-key --state DIR
@@ -49,7 +49,7 @@ struct InitFlags {
 
 struct ServeFlags {
   std::string state;
-  std::string listen = "127.0.0.1:8080";
+  std::string listen = "127.0.0.1:8082";  // nginx (deploy/nginx) takes 8080, the verifier 8081
   std::string tls_cert;
   std::string tls_key;
   int threads = 2;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "yesno/bytes.h"
+#include "yesno/result.h"
 #include "yesno/secret_bytes.h"
 
 namespace yesno::verifier {
@@ -34,7 +35,11 @@ inline constexpr std::size_t kGateIdChars = 22;
 inline constexpr std::size_t kGateBrowserKeyBytes = 16;
 inline constexpr std::size_t kMaxReturnPathBytes = 2048;
 inline constexpr std::size_t kMaxPublicPrefixBytes = 128;
-inline constexpr std::size_t kGateVnoncesKept = 4;    // challenges handed out per session that are still honoured
+// A session hands out at most this many challenges; past the cap GET
+// /gate/session/ID is refused (429) rather than evicting an issued one, so
+// nobody can knock the wallet's challenge out by fetching more.
+inline constexpr std::size_t kGateVnoncesKept = 4;
+inline constexpr std::size_t kMaxDeclineBodyBytes = 1024;
 inline constexpr char kGateCookiePrefix[] = "yesno_gate_";
 
 struct GateLimits {
@@ -62,43 +67,71 @@ struct GateSession {
   int64_t expires_at = 0;
   GateState state = GateState::kPending;
   std::string reason;          // refused: a fixed reason code
-  std::vector<Bytes> vnonces;  // the last kGateVnoncesKept challenges handed to wallets
+  std::vector<Bytes> vnonces;  // the challenges handed to wallets (at most kGateVnoncesKept)
+};
+
+// GateSessionStore is where gate sessions live: in process (GateStore,
+// below) or, when the spent store is Redis, in that shared store
+// (RedisGateStore, gate_redis.h) so that any replica serves any session.
+// Every implementation is thread-safe and keeps these rules.
+class GateSessionStore {
+ public:
+  enum class Claim { kOk, kUnknown, kExpired, kClosed, kUnavailable };
+  // kFull: the session already handed out kGateVnoncesKept challenges; it
+  // refuses more rather than evicting one a wallet may be answering.
+  // kUnavailable: the shared store could not be reached.
+  enum class AddVnonceResult { kAdded, kNotPending, kFull, kUnavailable };
+
+  virtual ~GateSessionStore() = default;
+  virtual const GateLimits& limits() const = 0;
+
+  // OpenSession stores `session` (its id must be new) and returns how many
+  // sessions were evicted to make room (0 or 1); kUnavailable if it cannot
+  // be stored.
+  virtual Result<std::size_t> OpenSession(GateSession session, int64_t now) = 0;
+  // Find returns a copy; its state is kExpired once the lifetime is over
+  // (unless it was refused or used). nullopt: unknown (or the store cannot
+  // be read).
+  virtual std::optional<GateSession> Find(std::string_view id, int64_t now) const = 0;
+  // AddVnonce remembers a challenge handed to a wallet for a pending session.
+  virtual AddVnonceResult AddVnonce(std::string_view id, Bytes vnonce, int64_t now) = 0;
+  // BeginAnswer moves a pending session to verifying, so exactly one answer
+  // is ever taken; `out` receives a copy.
+  virtual Claim BeginAnswer(std::string_view id, int64_t now, GateSession& out) = 0;
+  // FinishAnswer ends a verifying session: satisfied (yes) or refused(reason).
+  virtual void FinishAnswer(std::string_view id, bool yes, std::string_view reason) = 0;
+  // AbandonAnswer puts a verifying session back to pending (the check could
+  // not be made, e.g. the spent store was down).
+  virtual void AbandonAnswer(std::string_view id) = 0;
+  // Collect moves a satisfied, unexpired session to used; true only once.
+  virtual bool Collect(std::string_view id, int64_t now) = 0;
+  // size is how many sessions this process holds in memory.
+  virtual std::size_t size() const = 0;
 };
 
 // GateStore keeps gate sessions in memory, per verifier process: at most
 // `capacity` (the oldest is evicted first), each answerable for
 // `lifetime_seconds` and kept one more lifetime so late polls read
 // "expired" rather than "unknown". Thread-safe.
-class GateStore {
+class GateStore final : public GateSessionStore {
  public:
   explicit GateStore(GateLimits limits) : limits_(limits) {}
   GateStore(const GateStore&) = delete;
   GateStore& operator=(const GateStore&) = delete;
 
-  const GateLimits& limits() const { return limits_; }
-
-  // Open stores `session` (its id must be new) and returns how many sessions
-  // were evicted to make room (0 or 1).
+  const GateLimits& limits() const override { return limits_; }
+  Result<std::size_t> OpenSession(GateSession session, int64_t now) override { return Open(std::move(session), now); }
+  // Open is OpenSession, which cannot fail in memory.
   std::size_t Open(GateSession session, int64_t now);
-  // Find returns a copy; its state is kExpired once the lifetime is over
-  // (unless it was refused or used).
-  std::optional<GateSession> Find(std::string_view id, int64_t now) const;
-  // AddVnonce remembers a challenge handed to a wallet for a pending session.
-  bool AddVnonce(std::string_view id, Bytes vnonce, int64_t now);
-
-  enum class Claim { kOk, kUnknown, kExpired, kClosed };
-  // BeginAnswer moves a pending session to verifying, so exactly one answer
-  // is ever taken; `out` receives a copy.
-  Claim BeginAnswer(std::string_view id, int64_t now, GateSession& out);
-  // FinishAnswer ends a verifying session: satisfied (yes) or refused(reason).
-  void FinishAnswer(std::string_view id, bool yes, std::string_view reason);
-  // AbandonAnswer puts a verifying session back to pending (the check could
-  // not be made, e.g. the spent store was down).
-  void AbandonAnswer(std::string_view id);
-  // Collect moves a satisfied, unexpired session to used; true only once.
-  bool Collect(std::string_view id, int64_t now);
-
-  std::size_t size() const;
+  std::optional<GateSession> Find(std::string_view id, int64_t now) const override;
+  // AddVnonce: a session that already handed out kGateVnoncesKept gets kFull
+  // and keeps the ones it has (never evicts a wallet's challenge).
+  AddVnonceResult AddVnonce(std::string_view id, Bytes vnonce, int64_t now) override;
+  Claim BeginAnswer(std::string_view id, int64_t now, GateSession& out) override;
+  void FinishAnswer(std::string_view id, bool yes, std::string_view reason) override;
+  void AbandonAnswer(std::string_view id) override;
+  bool Collect(std::string_view id, int64_t now) override;
+  std::size_t size() const override;
 
  private:
   GateState EffectiveState(const GateSession& s, int64_t now) const;

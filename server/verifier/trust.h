@@ -5,9 +5,13 @@
 //     "directory": "https://issuer.example",   (or the full directory URL)
 //     "key": "<issuer Ed25519 public key, base64url>"}]
 // A directory counts only if its Yesno-Directory-Signature verifies under the
-// pinned key and its yesno-issuer-name equals the entry's name. The verifier
-// fetches every directory at start and then in the background; a directory
-// that fails is logged and ignored, and the issuer's last good one is kept.
+// pinned key, its yesno-issuer-name equals the entry's name, and its keys
+// pass CheckDirectoryKeyConsistency ("one key for everyone", DESIGN §8). The
+// verifier fetches every directory at start and then in the background; a
+// directory that fails is logged (a fixed reason) and ignored, and the
+// issuer's last good one is kept. With a cache directory the last verified
+// signed directory of every issuer is kept on disk too, so a restart while
+// an issuer is down starts from it.
 // Each refresh publishes a new immutable TrustedKeySet: request handling
 // only ever reads the current one and never waits on the network.
 #ifndef YESNO_SERVER_VERIFIER_TRUST_H_
@@ -30,6 +34,7 @@
 #include "yesno/bytes.h"
 #include "yesno/directory.h"
 #include "yesno/result.h"
+#include "yesno/rng.h"
 #include "yesno/verifier.h"
 
 namespace yesno::verifier {
@@ -54,8 +59,25 @@ Result<std::vector<TrustEntry>> LoadTrustFile(const std::string& path);
 // CheckDirectory verifies a fetched directory body against `entry`:
 // signature under the pinned key, then parse, then issuer name.
 Result<IssuerDirectory> CheckDirectory(const TrustEntry& entry, std::string_view body, std::string_view signature);
-// FetchDirectory GETs entry.directory with `client` and runs CheckDirectory.
-Result<IssuerDirectory> FetchDirectory(const TrustEntry& entry, const net::HttpClient& client);
+// AcceptDirectory is CheckDirectory plus CheckDirectoryKeyConsistency at `now`.
+Result<IssuerDirectory> AcceptDirectory(const TrustEntry& entry, std::string_view body, std::string_view signature,
+                                        int64_t now);
+
+// A directory as served: the exact signed body and its signature.
+struct SignedDirectory {
+  IssuerDirectory directory;
+  std::string body;
+  std::string signature;
+};
+// FetchDirectory GETs entry.directory with `client` and runs AcceptDirectory.
+Result<SignedDirectory> FetchDirectory(const TrustEntry& entry, const net::HttpClient& client, int64_t now);
+
+// DefaultCacheDir is $CACHE_DIRECTORY (systemd CacheDirectory=), else
+// $XDG_CACHE_HOME/yesno-verifier, else $HOME/.cache/yesno-verifier, else "".
+std::string DefaultCacheDir();
+// CacheFileName names an issuer's cache file: a hash of its name and pinned
+// key (so two trust entries never share a file), never the name itself.
+std::string CacheFileName(const TrustEntry& entry);
 
 // BuildKeySet turns verified directories into one TrustedKeySet. Keys whose
 // SPKI does not parse are skipped; a key id listed by two different issuers
@@ -84,17 +106,40 @@ class DirectoryRefresher {
   std::size_t RefreshOnce();
   // LastErrors describes the failures of the last round ("name: why; ...").
   std::string LastErrors() const;
+  // SetClock replaces the system clock (tests); `clock` must outlive this.
+  void SetClock(const Clock* clock) { clock_ = clock; }
+  // SetCacheDir keeps the last verified signed directory of every issuer in
+  // `dir` (created 0700 when missing); "" keeps none. Call before LoadCache.
+  Status SetCacheDir(const std::string& dir);
+  // LoadCache takes, for every issuer without a good directory, its cached
+  // one: signature, name and key consistency re-checked, keys whose
+  // not-after has passed dropped. Publishes when it took any; returns how
+  // many it took.
+  std::size_t LoadCache();
+  // Missing names the issuers with no good directory (neither fetched nor
+  // cached): their claims cannot be checked.
+  std::vector<std::string> Missing() const;
+  // SetOnMissing is told, after every publish, how many issuers are missing.
+  void SetOnMissing(std::function<void(std::size_t)> on_missing) { on_missing_ = std::move(on_missing); }
   // Start runs, on a background thread, every `interval` until Stop():
   // RefreshOnce, then `tick` (e.g. purging the spent store).
   void Start(std::chrono::milliseconds interval, Tick tick = {});
   void Stop();
 
  private:
+  // PublishKeys builds and publishes the key set of good_ (when there is any)
+  // and tells on_missing_; returns how many issuers have a good directory.
+  std::size_t PublishKeys();
+
   std::vector<TrustEntry> trust_;
   net::HttpClient client_;
   Publish publish_;
   server::Metrics* metrics_;
   std::string log_name_;
+  const Clock* clock_;
+  std::string cache_dir_;
+  std::function<void(std::size_t)> on_missing_;
+  std::map<std::string, std::string> cached_;    // by issuer name: the signature last written to the cache
   mutable std::mutex mu_;
   std::map<std::string, IssuerDirectory> good_;  // by issuer name
   std::string last_errors_;

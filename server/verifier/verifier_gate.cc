@@ -73,6 +73,8 @@ std::optional<Response> RefuseAnswer(const Request& req, GateStore::Claim claim,
       return server::JsonError(req, http::status::gone, "session_expired", log);
     case GateStore::Claim::kClosed:
       return server::JsonError(req, http::status::conflict, "session_closed", log);
+    case GateStore::Claim::kUnavailable:
+      return server::JsonError(req, http::status::service_unavailable, "unavailable", log);
   }
   return server::JsonError(req, http::status::conflict, "session_closed", log);  // not reached
 }
@@ -165,7 +167,13 @@ Response VerifierService::Gate(const Request& req, RequestLog& log) const {
                        "The page that sent you here named a place to return to that is not on this site.", "", log);
   }
   const int64_t now = clock_.NowSeconds();
-  if (TrustedKeys()->ForClaim(*claim, now).empty()) {
+  if (ClaimAsked(*claim) && TrustedKeys()->ForClaim(*claim, now).empty() && IssuerMissing()) {
+    return GateProblem(req, http::status::service_unavailable, "unavailable", "This site cannot check that right now",
+                       "The site cannot reach the service that vouches for " + ClaimPhrase(*claim) +
+                           " at the moment. Please try again in a few minutes.",
+                       "", log);
+  }
+  if (!ClaimAsked(*claim) || TrustedKeys()->ForClaim(*claim, now).empty()) {
     return GateProblem(req, http::status::not_found, "unknown_claim", "This site cannot check that right now",
                        "No issuer this site trusts vouches for " + ClaimPhrase(*claim) + " at the moment.", "", log);
   }
@@ -180,7 +188,12 @@ Response VerifierService::Gate(const Request& req, RequestLog& log) const {
   rng_.Fill(session.browser_key);
   const std::string id = session.id;
   const std::string browser_key = Base64UrlEncode(View(session.browser_key), /*padding=*/false);
-  counters_.gate_evicted += gates_->Open(std::move(session), now);
+  auto evicted = gates_->OpenSession(std::move(session), now);
+  if (!evicted.ok()) {
+    return GateProblem(req, http::status::service_unavailable, "unavailable", "This site cannot check that right now",
+                       "Please try again in a moment.", "", log);
+  }
+  counters_.gate_evicted += *evicted;
   ++counters_.gate_opened;
 
   Response res = GatePageResponse(req, id, *claim, return_path);
@@ -235,10 +248,20 @@ Response VerifierService::GateSessionGet(const Request& req, const std::string& 
   auto s = gates_->Find(id, now);
   if (auto refused = RefuseAnswer(req, PendingClaim(s), log)) return std::move(*refused);
   auto parts = ChallengeBody(s->claim, now);
+  if (!parts && IssuerMissing()) return server::JsonError(req, http::status::service_unavailable, "unavailable", log);
   if (!parts) return server::JsonError(req, http::status::not_found, "unknown_claim", log);
-  // Only challenges handed out for this session are honoured by its POST.
-  if (!gates_->AddVnonce(id, parts->vnonce, now)) {
-    return server::JsonError(req, http::status::conflict, "session_closed", log);
+  // Only challenges handed out for this session are honoured by its POST,
+  // and a session hands out only a few: past the cap it refuses rather than
+  // forget one it gave out (which may be the wallet's).
+  switch (gates_->AddVnonce(id, parts->vnonce, now)) {
+    case GateStore::AddVnonceResult::kAdded:
+      break;
+    case GateStore::AddVnonceResult::kNotPending:
+      return server::JsonError(req, http::status::conflict, "session_closed", log);
+    case GateStore::AddVnonceResult::kFull:
+      return server::JsonError(req, http::status::too_many_requests, "too_many_challenges", log);
+    case GateStore::AddVnonceResult::kUnavailable:
+      return server::JsonError(req, http::status::service_unavailable, "unavailable", log);
   }
   parts->json["expires_at"] = s->expires_at;
   return JsonBody(req, http::status::ok, parts->json);
@@ -268,8 +291,7 @@ Response VerifierService::GateSessionPost(const Request& req, const std::string&
   // From here on this request owns the session's one answer.
   const Presentation presentation{std::move(creds->token), std::move(creds->yesno_vnonce),
                                   std::move(creds->yesno_pop)};
-  const auto keys = TrustedKeys();
-  const VerifyOutcome out = VerifyPresentation(presentation, *keys, s.claim, ctx_, now, *spent_);
+  const VerifyOutcome out = Check(presentation, s.claim, now);
   if (out.reason == Reason::kUnavailable) {
     // Our spent store is down: not the wallet's fault. The session stays
     // open so the wallet can try again.
@@ -289,8 +311,38 @@ Response VerifierService::GateSessionPost(const Request& req, const std::string&
   return JsonBody(req, http::status::ok, {{"answer", "yes"}, {"claim", out.claim}, {"issuer", out.issuer_name}});
 }
 
+namespace {
+
+// DeclineVnonce reads the body of POST /gate/session/ID/decline:
+// {"yesno-vnonce": "<base64url>"} (application/json), one of the session's
+// challenges. Anything else: nullopt.
+std::optional<Bytes> DeclineVnonce(const Request& req) {
+  if (req.body().size() > kMaxDeclineBodyBytes) return std::nullopt;
+  const auto type = req[http::field::content_type];
+  const std::string_view content_type(type.data(), type.size());
+  if (!content_type.starts_with("application/json")) return std::nullopt;
+  const auto doc = nlohmann::json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object() || doc.size() != 1) return std::nullopt;
+  const auto it = doc.find("yesno-vnonce");
+  if (it == doc.end() || !it->is_string()) return std::nullopt;
+  auto vnonce = Base64UrlDecode(it->get<std::string>());
+  if (!vnonce.ok() || vnonce->empty()) return std::nullopt;
+  return std::move(*vnonce);
+}
+
+}  // namespace
+
 Response VerifierService::GateDecline(const Request& req, const std::string& id, RequestLog& log) const {
   const int64_t now = clock_.NowSeconds();
+  // Like an answer, a decline must carry one of the challenges this session
+  // handed out: whoever merely saw the link cannot cancel it.
+  auto current = gates_->Find(id, now);
+  if (auto refused = RefuseAnswer(req, PendingClaim(current), log)) return std::move(*refused);
+  const auto vnonce = DeclineVnonce(req);
+  if (!vnonce) return server::JsonError(req, http::status::bad_request, "malformed", log);
+  bool ours = false;
+  for (const Bytes& v : current->vnonces) ours = ours || ConstantTimeEquals(v, *vnonce);
+  if (!ours) return server::JsonError(req, http::status::forbidden, "stale_nonce", log);
   GateSession s;
   if (auto refused = RefuseAnswer(req, gates_->BeginAnswer(id, now, s), log)) return std::move(*refused);
   gates_->FinishAnswer(id, false, "declined");
@@ -326,6 +378,12 @@ Response VerifierService::GateDone(const Request& req, const std::string& id, Re
     return GateProblem(req, http::status::gone, "session_used", "This request was already used",
                        "Each request unlocks the site once. If you are not in yet, start again.", retry, log);
   };
+  if (s->state == GateState::kExpired) {
+    // Said before the browser check: the binding cookie expires with the
+    // session, so a page left open without JavaScript comes back without it.
+    return GateProblem(req, http::status::gone, "session_expired", "This request has expired",
+                       "Requests are valid for a few minutes. Start again to get a new one.", retry, log);
+  }
   if (!BrowserKeyMatches(req, *s)) {
     return GateProblem(req, http::status::forbidden, "wrong_browser", "This request belongs to another browser",
                        "Only the browser that opened this request can continue with it. Start again here.", retry,

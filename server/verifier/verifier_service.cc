@@ -1,6 +1,7 @@
 // verifier_service.cc — challenges, presentations, auth_request, health.
 #include "verifier_service.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "http_client.h"
@@ -18,6 +19,8 @@ using server::RequestLog;
 using server::Response;
 
 Result<std::string> CanonicalOrigin(std::string_view origin) {
+  // "https://shop.example/" is the same site: drop one trailing '/'.
+  if (origin.ends_with("/") && !origin.ends_with("//")) origin.remove_suffix(1);
   auto url = net::ParseUrl(origin);
   if (!url.ok()) return MakeError(ErrorCode::kInvalidArgument, "--origin: " + url.error().message);
   std::string_view rest = origin.substr(origin.find("://") + 3);
@@ -32,7 +35,8 @@ VerifierService::VerifierService(VerifierOptions options, std::shared_ptr<SpentS
                                  Rng& rng)
     : cookie_key_(std::move(options.secrets.cookie_key)),
       public_prefix_(std::move(options.public_prefix)),
-      gates_(std::make_unique<GateStore>(options.gate)),
+      claims_(std::move(options.claims)),
+      gates_(std::make_shared<GateStore>(options.gate)),
       session_seconds_(int64_t{options.session_minutes} * 60),
       secure_(options.origin.rfind("https://", 0) == 0),
       spent_(std::move(spent)),
@@ -42,6 +46,7 @@ VerifierService::VerifierService(VerifierOptions options, std::shared_ptr<SpentS
       keys_(std::make_shared<const TrustedKeySet>()) {
   ctx_.origin = std::move(options.origin);
   ctx_.vnonce_key = std::move(options.secrets.vnonce_key);
+  ctx_.more_origins = std::move(options.more_origins);
   metrics_->Describe("verify_total", "counter", "Presentations by answer and reason");
   metrics_->Describe("challenges_total", "counter", "Challenges by result");
   metrics_->Describe("auth_total", "counter", "auth_request checks by result");
@@ -49,7 +54,6 @@ VerifierService::VerifierService(VerifierOptions options, std::shared_ptr<SpentS
   metrics_->Describe("gate_sessions", "gauge", "Browser gate sessions held in memory");
   router_.Add(http::verb::get, "/challenge", [this](const Request& r, RequestLog& l) { return Challenge(r, l); });
   router_.Add(http::verb::post, "/verify", [this](const Request& r, RequestLog& l) { return Verify(r, l); });
-  router_.Add(http::verb::get, "/auth", [this](const Request& r, RequestLog& l) { return Auth(r, l); });
   router_.Add(http::verb::get, "/gate", [this](const Request& r, RequestLog& l) { return Gate(r, l); });
   router_.Add(http::verb::get, "/healthz", [](const Request& r, RequestLog&) {
     return server::MakeResponse(r, http::status::ok, "application/json", "{\"status\":\"ok\"}");
@@ -79,10 +83,13 @@ void VerifierService::PublishCounters() const {
   set("auth_total", {{"result", "ok"}}, counters_.auth_ok);
   set("auth_total", {{"result", "no_session"}}, counters_.auth_no_session);
   set("auth_total", {{"result", "bad_session"}}, counters_.auth_bad_session);
-  set("auth_total", {{"result", "no_claim_header"}}, counters_.auth_no_claim);
+  set("auth_total", {{"result", "unknown_claim"}}, counters_.auth_unknown_claim);
+  set("auth_total", {{"result", "presented"}}, counters_.auth_presented);
+  set("auth_total", {{"result", "refused"}}, counters_.auth_refused);
   set("challenges_total", {{"result", "ok"}}, counters_.challenge_ok);
   set("challenges_total", {{"result", "bad_claim"}}, counters_.challenge_bad_claim);
   set("challenges_total", {{"result", "unknown_claim"}}, counters_.challenge_unknown_claim);
+  set("challenges_total", {{"result", "unavailable"}}, counters_.challenge_unavailable);
   set("gate_sessions_total", {{"event", "opened"}}, counters_.gate_opened);
   set("gate_sessions_total", {{"event", "evicted"}}, counters_.gate_evicted);
   set("gate_sessions_total", {{"event", "satisfied"}}, counters_.gate_satisfied);
@@ -94,6 +101,13 @@ void VerifierService::PublishCounters() const {
 Response VerifierService::HandleRequest(const Request& req, RequestLog& log) const {
   const std::string_view path = server::PathOf(req);
   if (path.starts_with("/gate/")) return GateRoute(req, path, log);
+  if (path.starts_with("/auth/")) {
+    log.route = "/auth/{claim}";
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      return server::JsonError(req, http::status::method_not_allowed, "method_not_allowed", log);
+    }
+    return Auth(req, path.substr(6), log);
+  }
   return router_(req, log);
 }
 
@@ -103,8 +117,14 @@ server::Handler VerifierService::Handler() const {
 
 // --- GET /challenge ---------------------------------------------------------------
 
+bool VerifierService::ClaimAsked(std::string_view claim) const {
+  if (!IsValidClaimName(claim)) return false;
+  return claims_.empty() || std::find(claims_.begin(), claims_.end(), claim) != claims_.end();
+}
+
 std::optional<VerifierService::ChallengeParts> VerifierService::ChallengeBody(const std::string& claim,
                                                                               int64_t now) const {
+  if (!ClaimAsked(claim)) return std::nullopt;
   const auto keys = TrustedKeys();
   const auto acceptable = keys->ForClaim(claim, now);
   if (acceptable.empty()) return std::nullopt;
@@ -137,6 +157,11 @@ Response VerifierService::Challenge(const Request& req, RequestLog& log) const {
     return server::JsonError(req, http::status::bad_request, "bad_claim", log);
   }
   auto parts = ChallengeBody(*claim, clock_.NowSeconds());
+  if (!parts && ClaimAsked(*claim) && IssuerMissing()) {
+    // A trusted issuer has no directory yet: the claim may well be its.
+    ++counters_.challenge_unavailable;
+    return server::JsonError(req, http::status::service_unavailable, "unavailable", log);
+  }
   if (!parts) {
     ++counters_.challenge_unknown_claim;
     return server::JsonError(req, http::status::not_found, "unknown_claim", log);
@@ -170,8 +195,7 @@ Response VerifierService::Verify(const Request& req, RequestLog& log) const {
   const Presentation presentation{std::move(creds->token), std::move(creds->yesno_vnonce),
                                   std::move(creds->yesno_pop)};
   const int64_t now = clock_.NowSeconds();
-  const auto keys = TrustedKeys();
-  const VerifyOutcome out = VerifyPresentation(presentation, *keys, *claim, ctx_, now, *spent_);
+  const VerifyOutcome out = Check(presentation, *claim, now);
   if (!out.yes) {
     const http::status status =
         out.reason == Reason::kUnavailable ? http::status::service_unavailable : http::status::ok;
@@ -188,29 +212,47 @@ Response VerifierService::Verify(const Request& req, RequestLog& log) const {
   return res;
 }
 
+VerifyOutcome VerifierService::Check(const Presentation& presentation, const std::string& claim, int64_t now) const {
+  const auto keys = TrustedKeys();
+  VerifyOutcome out = VerifyPresentation(presentation, *keys, claim, ctx_, now, *spent_);
+  if (!out.yes && out.reason == Reason::kUnknownKey && IssuerMissing()) out.reason = Reason::kUnavailable;
+  return out;
+}
+
 void VerifierService::SetSessionCookie(Response& res, const std::string& claim, int64_t now) const {
   if (session_seconds_ <= 0) return;
   const std::string value = MakeCookieValue(cookie_key_, claim, now + session_seconds_);
   res.insert(http::field::set_cookie, SetCookieHeader(claim, value, session_seconds_, secure_));
 }
 
-// --- GET /auth ----------------------------------------------------------------------
+// --- GET /auth/<claim> ----------------------------------------------------------------
 
-Response VerifierService::Auth(const Request& req, RequestLog& log) const {
+Response VerifierService::Auth(const Request& req, std::string_view claim_path, RequestLog& log) const {
+  if (!ClaimAsked(claim_path)) {
+    ++counters_.auth_unknown_claim;
+    return server::JsonError(req, http::status::not_found, "unknown_claim", log);
+  }
+  const std::string claim(claim_path);
+  const int64_t now = clock_.NowSeconds();
+  auto allow = [&](std::string_view reason) {
+    log.reason = std::string(reason);
+    Response res{http::status::no_content, req.version()};
+    res.set(http::field::cache_control, "no-store");
+    res.keep_alive(req.keep_alive());
+    return res;
+  };
+  // 401 carries fresh challenges (RFC 9577) so a client can present at once.
   auto deny = [&](std::string_view reason) {
     log.reason = std::string(reason);
-    ++(reason == "no_claim_header" ? counters_.auth_no_claim
-       : reason == "bad_session"   ? counters_.auth_bad_session
-                                   : counters_.auth_no_session);
-    return server::MakeResponse(req, http::status::unauthorized, "application/json",
-                                "{\"error\":\"" + std::string(reason) + "\"}");
+    Response res = server::MakeResponse(req, http::status::unauthorized, "application/json",
+                                        "{\"error\":\"" + std::string(reason) + "\"}");
+    if (auto parts = ChallengeBody(claim, now)) res.set(http::field::www_authenticate, parts->www_authenticate);
+    res.set(http::field::cache_control, "no-store");
+    return res;
   };
-  if (req.count(kClaimHeader) != 1) return deny("no_claim_header");
-  const auto claim_field = req[kClaimHeader];
-  const std::string_view claim(claim_field.data(), claim_field.size());
-  if (!IsValidClaimName(claim)) return deny("no_claim_header");
+
+  // 1. A session cookie for this claim (the cheap, common case).
   const std::string name = CookieName(claim);
-  const int64_t now = clock_.NowSeconds();
   bool present = false;
   for (auto [it, end] = req.equal_range(http::field::cookie); it != end; ++it) {
     const std::string_view header(it->value().data(), it->value().size());
@@ -218,14 +260,50 @@ Response VerifierService::Auth(const Request& req, RequestLog& log) const {
       present = true;
       if (CheckCookieValue(cookie_key_, claim, value, now, session_seconds_)) {
         ++counters_.auth_ok;
-        Response res{http::status::no_content, req.version()};
-        res.set(http::field::cache_control, "no-store");
-        res.keep_alive(req.keep_alive());
-        return res;
+        return allow("session");
       }
     }
   }
-  return deny(present ? "bad_session" : "no_session");
+  // 2. A presentation in Authorization: PrivateToken ... (RFC 9577): checked
+  // exactly as POST /verify, then the session cookie is set.
+  const auto authz = req.equal_range(http::field::authorization);
+  if (authz.first != authz.second) {
+    ++counters_.auth_presented;
+    if (req.count(http::field::authorization) != 1) {
+      ++counters_.auth_refused;
+      return deny(ReasonCode(Reason::kMalformed));
+    }
+    const auto header = req[http::field::authorization];
+    auto creds = ParseAuthorization(std::string_view(header.data(), header.size()));
+    if (!creds.ok()) {
+      ++counters_.auth_refused;
+      ++counters_.verify[static_cast<int>(Reason::kMalformed)];
+      return deny(ReasonCode(Reason::kMalformed));
+    }
+    const Presentation presentation{std::move(creds->token), std::move(creds->yesno_vnonce),
+                                    std::move(creds->yesno_pop)};
+    const VerifyOutcome out = Check(presentation, claim, now);
+    ++counters_.verify[static_cast<int>(out.yes ? Reason::kNone : out.reason)];
+    if (out.reason == Reason::kUnavailable) {
+      ++counters_.auth_refused;
+      log.reason = std::string(ReasonCode(out.reason));
+      return server::MakeResponse(req, http::status::service_unavailable, "application/json",
+                                  "{\"error\":\"unavailable\"}");
+    }
+    if (!out.yes) {
+      ++counters_.auth_refused;
+      return deny(ReasonCode(out.reason));
+    }
+    Response res = allow("presented");
+    SetSessionCookie(res, claim, now);
+    return res;
+  }
+  if (present) {
+    ++counters_.auth_bad_session;
+    return deny("bad_session");
+  }
+  ++counters_.auth_no_session;
+  return deny("no_session");
 }
 
 }  // namespace yesno::verifier

@@ -10,8 +10,10 @@
 //   POST /verify?claim=C     Authorization: PrivateToken token=, yesno-vnonce=, yesno-pop=
 //                            -> {"claim":C,"answer":"yes","issuer":I} + Set-Cookie
 //                            or {"answer":"no","reason":R}
-//   GET  /auth               nginx auth_request: 204 with a valid session cookie
-//                            for the claim in X-Yesno-Claim, else 401
+//   GET  /auth/C             nginx auth_request for claim C (from the path, never
+//                            a header): 204 with a valid session cookie or a valid
+//                            presentation in Authorization (then + Set-Cookie),
+//                            else 401 + WWW-Authenticate challenges
 //   GET  /healthz, /metrics
 //
 // The browser gate (gate.h): a page a person unlocks with their wallet.
@@ -34,6 +36,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gate.h"
 #include "http_server.h"
@@ -43,8 +46,6 @@
 #include "yesno/verifier.h"
 
 namespace yesno::verifier {
-
-inline constexpr char kClaimHeader[] = "X-Yesno-Claim";
 
 struct VerifierOptions {
   // origin is what PoPs must name: scheme://host[:port], exactly as the
@@ -57,11 +58,18 @@ struct VerifierOptions {
   // directly): the gate page prints origin + public_prefix + "/gate/...".
   std::string public_prefix;
   GateLimits gate;
+  // claims lists the claims this site asks (--claims); challenges, gate
+  // pages and /auth for any other claim answer 404 unknown_claim. Empty:
+  // every claim a trusted issuer vouches for.
+  std::vector<std::string> claims = {};
+  // more_origins: the site's other addresses (--origin given again); PoPs
+  // for any of them are accepted. The gate page uses `origin`.
+  std::vector<std::string> more_origins = {};
 };
 
 // CanonicalOrigin checks that `origin` is scheme://host[:port] (http or
-// https, no path, query or credentials) and returns its canonical spelling
-// (lowercase host, default port omitted).
+// https, no path, query or credentials; one trailing '/' is dropped) and
+// returns its canonical spelling (lowercase host, default port omitted).
 Result<std::string> CanonicalOrigin(std::string_view origin);
 
 class VerifierService {
@@ -75,11 +83,21 @@ class VerifierService {
   // SetTrustedKeys atomically replaces the key set (from any thread).
   void SetTrustedKeys(std::shared_ptr<const TrustedKeySet> keys);
   std::shared_ptr<const TrustedKeySet> TrustedKeys() const;
+  // SetMissingIssuers records how many trusted issuers have no directory
+  // (neither fetched nor cached): while any is missing, a claim with no key
+  // and a token under an unknown key answer "unavailable", not "no such".
+  void SetMissingIssuers(std::size_t n) { missing_issuers_.store(n); }
 
   // HandleRequest answers one request; safe to call from many threads.
   server::Response HandleRequest(const server::Request& req, server::RequestLog& log) const;
   // Handler adapts HandleRequest for server::HttpServer.
   server::Handler Handler() const;
+
+  // UseGateStore replaces the in-process gate session store (e.g. by
+  // RedisGateStore for a fleet). Call before serving.
+  void UseGateStore(std::shared_ptr<GateSessionStore> store) {
+    if (store) gates_ = std::move(store);
+  }
 
   server::Metrics& metrics() const { return *metrics_; }
   bool secure_cookies() const { return secure_; }
@@ -87,7 +105,9 @@ class VerifierService {
  private:
   server::Response Challenge(const server::Request& req, server::RequestLog& log) const;
   server::Response Verify(const server::Request& req, server::RequestLog& log) const;
-  server::Response Auth(const server::Request& req, server::RequestLog& log) const;
+  server::Response Auth(const server::Request& req, std::string_view claim, server::RequestLog& log) const;
+  // ClaimAsked: `claim` is a valid name and (with --claims) one this site asks.
+  bool ClaimAsked(std::string_view claim) const;
   server::Response VerifyAnswer(const server::Request& req, server::http::status status, Reason reason,
                                 server::RequestLog& log) const;
   // ChallengeBody builds the /challenge JSON (and header) for `claim` with a
@@ -100,6 +120,10 @@ class VerifierService {
   std::optional<ChallengeParts> ChallengeBody(const std::string& claim, int64_t now) const;
   // SetSessionCookie adds the yesno_<claim> cookie after a yes.
   void SetSessionCookie(server::Response& res, const std::string& claim, int64_t now) const;
+  // Check runs VerifyPresentation; an unknown key while an issuer is
+  // missing becomes kUnavailable (it may be that issuer's).
+  VerifyOutcome Check(const Presentation& presentation, const std::string& claim, int64_t now) const;
+  bool IssuerMissing() const { return missing_issuers_.load() > 0; }
 
   // The browser gate.
   server::Response Gate(const server::Request& req, server::RequestLog& log) const;
@@ -127,8 +151,9 @@ class VerifierService {
   // them into metrics_ when it renders.
   struct Counters {
     std::atomic<uint64_t> verify[static_cast<int>(Reason::kUnavailable) + 1] = {};  // by Reason (kNone = yes)
-    std::atomic<uint64_t> auth_ok{0}, auth_no_session{0}, auth_bad_session{0}, auth_no_claim{0};
-    std::atomic<uint64_t> challenge_ok{0}, challenge_bad_claim{0}, challenge_unknown_claim{0};
+    std::atomic<uint64_t> auth_ok{0}, auth_no_session{0}, auth_bad_session{0}, auth_unknown_claim{0};
+    std::atomic<uint64_t> auth_presented{0}, auth_refused{0};
+    std::atomic<uint64_t> challenge_ok{0}, challenge_bad_claim{0}, challenge_unknown_claim{0}, challenge_unavailable{0};
     std::atomic<uint64_t> gate_opened{0}, gate_evicted{0}, gate_satisfied{0}, gate_refused{0}, gate_collected{0};
   };
   void PublishCounters() const;
@@ -136,7 +161,8 @@ class VerifierService {
   VerifierContext ctx_;
   SecretBytes cookie_key_;
   std::string public_prefix_;
-  std::unique_ptr<GateStore> gates_;
+  std::vector<std::string> claims_;
+  std::shared_ptr<GateSessionStore> gates_;
   int64_t session_seconds_;
   bool secure_;
   std::shared_ptr<SpentSet> spent_;
@@ -145,6 +171,7 @@ class VerifierService {
   std::unique_ptr<server::Metrics> metrics_;
   mutable Counters counters_;
   std::atomic<std::shared_ptr<const TrustedKeySet>> keys_;
+  std::atomic<std::size_t> missing_issuers_{0};
   server::Router router_;
 };
 

@@ -113,12 +113,11 @@ std::string Get(const std::string& target, const std::string& extra_headers = ""
 
 // VerifyHttpSeeds adds the verify_http seeds: every route, and `valid` (a
 // presentation with a PoP for the fixture origin: a yes) presented, replayed,
-// then its session cookie (@COOKIE@, filled in by the fuzzer) shown to /auth,
+// then its session cookie (@COOKIE@, filled in by the fuzzer) shown to /auth/<claim>,
 // and the browser gate's flow (@ID@ is the session the gate page named).
 void VerifyHttpSeeds(Corpus& c, const std::string& valid) {
-  const std::string claim_header = "X-Yesno-Claim: " + std::string(kClaim) + "\r\n";
   c.Add("verify_http", "yes_replay_auth",
-        VerifyRequest(valid) + VerifyRequest(valid) + Get("/auth", "Cookie: @COOKIE@\r\n" + claim_header));
+        VerifyRequest(valid) + VerifyRequest(valid) + Get("/auth/age_over_18", "Cookie: @COOKIE@\r\n"));
   c.Add("verify_http", "yes_other_claim", VerifyRequest(valid, "age_over_21"));
   c.Add("verify_http", "verify_no_authorization", "POST /verify?claim=age_over_18 HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
   c.Add("verify_http", "verify_two_authorizations",
@@ -131,13 +130,14 @@ void VerifyHttpSeeds(Corpus& c, const std::string& valid) {
         Get("/challenge?claim=age_over_18") + Get("/challenge?claim=Bad%20claim") + Get("/challenge?claim=age_over_99") +
             Get("/healthz") + "HEAD /healthz HTTP/1.1\r\n\r\n" + Get("/metrics"));
   c.Add("verify_http", "auth_forged_cookie",
-        Get("/auth", "Cookie: yesno_age_over_18=AAAA.BBBB; other=1\r\n" + claim_header) + Get("/auth") +
+        Get("/auth/age_over_18", "Cookie: yesno_age_over_18=AAAA.BBBB; other=1\r\n") + Get("/auth") +
+            Get("/auth/age_over_18", "Authorization: PrivateToken token=AAAA\r\n") + Get("/auth/Bad%20claim") +
             "POST /auth HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc" + Get("/nowhere"));
   c.Add("verify_http", "gate_yes_done",
         Get("/gate?claim=age_over_18&return=%2Fadult%2Fpage") + Get("/gate/session/@ID@") +
             "POST /gate/session/@ID@ HTTP/1.1\r\nAuthorization: " + valid + "\r\nContent-Length: 0\r\n\r\n" +
             Get("/gate/status/@ID@") + Get("/gate/done/@ID@", "Cookie: @COOKIE@\r\n") +
-            Get("/gate/done/@ID@", "Cookie: @COOKIE@\r\n") + Get("/auth", "Cookie: @COOKIE@\r\n" + claim_header));
+            Get("/gate/done/@ID@", "Cookie: @COOKIE@\r\n") + Get("/auth/age_over_18", "Cookie: @COOKIE@\r\n"));
   c.Add("verify_http", "gate_decline_wrong_browser",
         Get("/gate?claim=age_over_18") + "POST /gate/session/@ID@/decline HTTP/1.1\r\nContent-Length: 0\r\n\r\n" +
             Get("/gate/status/@ID@") + Get("/gate/done/@ID@", "Cookie: yesno_gate_@ID@=AAAA\r\n") +
@@ -387,6 +387,10 @@ void OwnMessages(const fs::path& vectors, Corpus& c) {
   w.issuers.push_back(wi);
   w.tokens.push_back(WalletToken{std::string(kIssuerName), std::string(kClaim), t1.token, t1.seed, kKeyNotAfter, false, 0});
   w.tokens.push_back(WalletToken{std::string(kIssuerName), std::string(kClaim), t2.token, t2.seed, kKeyNotAfter, true, kNow});
+  // Plaintext version 2: the key the wallet refilled under, and a kept warning.
+  w.keys.push_back(WalletKeyRecord{std::string(kIssuerName), std::string(kClaim), kKeyNotAfter - 37 * 86400, kKeyNotAfter,
+                                   Bytes(32, 0x0c), 64, 60, kNow - 5});
+  w.warnings.push_back(WalletWarning{kNow, "shop.example offered another key"});
   for (const WalletContents& contents : {WalletContents{}, w}) {
     const std::string id = contents.tokens.empty() ? "empty" : "issuer_and_tokens";
     const Bytes file = Must(SealWallet(contents, wkey, NewKeyFileHeader(rng), rng), "wallet");

@@ -100,7 +100,7 @@ class Redis {
 struct VerifierWorld {
   TempDir dir{"crash"};
   IssuerFixture issuer{"issuer.example", 31};
-  std::size_t key = issuer.AddKey(kClaim, Now() - 86400, Now() + 30 * 86400, TestKey2048());
+  std::size_t key = issuer.AddKey(kClaim, EpochWindow(Now()).first, EpochWindow(Now()).second, TestKey2048());
   DirectoryServer directory;
   VerifierWorld() {
     directory.Serve(issuer);

@@ -225,8 +225,8 @@ TEST_F(SecretsScanTest, NoSecretInClearInLogsStateStoresWalletOrOutput) {
   const auto tab = jar.rfind('\t');
   ASSERT_NE(tab, std::string::npos) << jar;
   const std::string cookie_value = jar.substr(tab + 1, jar.find('\n', tab) - tab - 1);
-  auto auth = net::HttpClient().Get(*net::ParseUrl(verifier_url + "/auth"),
-                                    {{"Cookie", "yesno_age_over_18=" + cookie_value}, {"X-Yesno-Claim", "age_over_18"}});
+  auto auth = net::HttpClient().Get(*net::ParseUrl(verifier_url + "/auth/age_over_18"),
+                                    {{"Cookie", "yesno_age_over_18=" + cookie_value}});
   ASSERT_TRUE(auth.ok());
   EXPECT_EQ(auth->status, 204u);
 

@@ -107,6 +107,18 @@ class VerifierGateTest : public ::testing::Test {
     return Call(req);
   }
 
+  // Decline POSTs /gate/session/ID/decline with {"yesno-vnonce": vnonce}.
+  Response Decline(const std::string& id, const Bytes& vnonce) {
+    return DeclineBody(id, Json({{"yesno-vnonce", Base64UrlEncode(vnonce)}}).dump(), "application/json");
+  }
+  Response DeclineBody(const std::string& id, const std::string& body, const std::string& content_type) {
+    Request req = MakeRequest(verb::post, "/gate/session/" + id + "/decline");
+    if (!content_type.empty()) req.set(field::content_type, content_type);
+    req.body() = body;
+    req.prepare_payload();
+    return Call(req);
+  }
+
   // Open GETs the gate page and reads the session id, URL and binding cookie.
   Opened Open(const std::string& query = "claim=age_over_18&return=/adult/") {
     Opened o;
@@ -149,8 +161,7 @@ class VerifierGateTest : public ::testing::Test {
   }
 
   Response Auth(const std::string& cookie) {
-    Request req = MakeRequest(verb::get, "/auth");
-    req.set(kClaimHeader, kClaim);
+    Request req = MakeRequest(verb::get, std::string("/auth/") + kClaim);
     req.set(field::cookie, cookie);
     return Call(req);
   }
@@ -392,6 +403,80 @@ TEST_F(VerifierGateTest, StrayOrGarbledPostsDoNotCloseTheSession) {
   EXPECT_EQ(State(other.id), "pending");
 }
 
+TEST_F(VerifierGateTest, DeclineNeedsOneOfTheSessionsChallenges) {
+  Opened o = Open();
+  const Bytes mine = SessionVnonce(o.id);
+  // Without a vnonce, or with a body of the wrong shape: 400, the session stays open.
+  const std::vector<std::pair<std::string, std::string>> malformed = {
+      {"", ""},
+      {"", "application/json"},
+      {"{}", "application/json"},
+      {"[]", "application/json"},
+      {"{\"yesno-vnonce\":", "application/json"},
+      {"{\"yesno-vnonce\":7}", "application/json"},
+      {"{\"yesno-vnonce\":\"***\"}", "application/json"},
+      {"{\"yesno-vnonce\":\"\"}", "application/json"},
+      {Json({{"yesno-vnonce", Base64UrlEncode(mine)}, {"x", 1}}).dump(), "application/json"},
+      {Json({{"yesno-vnonce", Base64UrlEncode(mine)}}).dump(), "text/plain"},
+      {"yesno-vnonce=" + Base64UrlEncode(mine), "application/x-www-form-urlencoded"},
+      {Json({{"yesno-vnonce", Base64UrlEncode(mine)}}).dump() + std::string(kMaxDeclineBodyBytes, ' '),
+       "application/json"},  // too large
+  };
+  for (const auto& [body, type] : malformed) {
+    SCOPED_TRACE(body.substr(0, 60) + " as " + type);
+    Response res = DeclineBody(o.id, body, type);
+    EXPECT_EQ(res.result(), status::bad_request);
+    EXPECT_EQ(BodyJson(res), Json({{"error", "malformed"}}));
+    EXPECT_EQ(State(o.id), "pending");
+  }
+  // A vnonce from /challenge or from another session: 403, the session stays open.
+  Response challenge = Get("/challenge?claim=age_over_18");
+  auto parsed = ParseWwwAuthenticate(std::string(challenge[field::www_authenticate]));
+  ASSERT_TRUE(parsed.ok());
+  Response res = Decline(o.id, (*parsed)[0].yesno_vnonce);
+  EXPECT_EQ(res.result(), status::forbidden);
+  EXPECT_EQ(BodyJson(res), Json({{"error", "stale_nonce"}}));
+  Opened other = Open();
+  res = Decline(o.id, SessionVnonce(other.id));
+  EXPECT_EQ(res.result(), status::forbidden);
+  EXPECT_EQ(State(o.id), "pending");
+  EXPECT_EQ(State(other.id), "pending");
+  // The session's own challenge (padded or not) declines it, once.
+  res = DeclineBody(o.id, Json({{"yesno-vnonce", Base64UrlEncode(mine, /*padding=*/false)}}).dump(),
+                    "application/json; charset=utf-8");
+  ASSERT_EQ(res.result(), status::ok) << res.body();
+  EXPECT_EQ(BodyJson(res), Json({{"answer", "no"}, {"reason", "declined"}}));
+  EXPECT_EQ(State(o.id), "refused");
+  EXPECT_EQ(Decline(o.id, mine).result(), status::conflict);
+}
+
+TEST_F(VerifierGateTest, ChallengesPastTheCapAreRefusedNotEvicted) {
+  Opened o = Open();
+  const Bytes wallets = SessionVnonce(o.id);
+  // Somebody else who saw the link fetches challenges until the cap.
+  for (std::size_t i = 1; i < kGateVnoncesKept; ++i) EXPECT_FALSE(SessionVnonce(o.id).empty());
+  Response res = Get("/gate/session/" + o.id);
+  EXPECT_EQ(res.result(), status::too_many_requests);
+  EXPECT_EQ(BodyJson(res), Json({{"error", "too_many_challenges"}}));
+  EXPECT_EQ(last_log_.reason, "too_many_challenges");
+  EXPECT_EQ(State(o.id), "pending");
+  // The wallet's first challenge is still honoured.
+  const IssuedToken t = TheWorld().issuer.Issue(TheWorld().adult, rng_);
+  res = Post("/gate/session/" + o.id, testing::AuthorizationFor(t, kOrigin, wallets));
+  EXPECT_EQ(BodyJson(res)["answer"], "yes") << res.body();
+  // The store itself never evicts a vnonce.
+  GateStore store(GateLimits{});
+  GateSession s;
+  s.id = "AAAAAAAAAAAAAAAAAAAAAA";
+  store.Open(s, 1000);
+  for (std::size_t i = 0; i < kGateVnoncesKept; ++i) {
+    EXPECT_EQ(store.AddVnonce(s.id, Bytes(32, static_cast<uint8_t>(i)), 1000), GateStore::AddVnonceResult::kAdded);
+  }
+  EXPECT_EQ(store.AddVnonce(s.id, Bytes(32, 99), 1000), GateStore::AddVnonceResult::kFull);
+  EXPECT_EQ(store.Find(s.id, 1000)->vnonces.front(), Bytes(32, 0));
+  EXPECT_EQ(store.AddVnonce("BBBBBBBBBBBBBBBBBBBBBB", Bytes(32, 1), 1000), GateStore::AddVnonceResult::kNotPending);
+}
+
 // --- refusals ---------------------------------------------------------------------------
 
 TEST_F(VerifierGateTest, RefusalsAreShownAndFinal) {
@@ -402,7 +487,7 @@ TEST_F(VerifierGateTest, RefusalsAreShownAndFinal) {
     const char* words;  // part of what the page says
   };
   const std::vector<Case> cases = {
-      {"declined", [](VerifierGateTest& t, const std::string& id) { return t.Post("/gate/session/" + id + "/decline"); },
+      {"declined", [](VerifierGateTest& t, const std::string& id) { return t.Decline(id, t.SessionVnonce(id)); },
        "declined", "Your wallet answered no: it holds no proof that you are over 18. Nothing else was shared."},
       {"wrong claim", [](VerifierGateTest& t, const std::string& id) { return t.Answer(id, TheWorld().over21); },
        "wrong_claim", "Your wallet proved something other than that you are over 18."},
@@ -626,7 +711,7 @@ TEST_F(VerifierGateTest, EverythingOnThePageIsEscaped) {
   EXPECT_EQ(o.html.find("<b>"), std::string::npos);
   EXPECT_NE(o.html.find("return=%2Fa%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E%27%26x%3D%3Cb%3E"), std::string::npos)
       << o.html;
-  ASSERT_EQ(BodyJson(Post("/gate/session/" + o.id + "/decline"))["answer"], "no");
+  ASSERT_EQ(BodyJson(Decline(o.id, SessionVnonce(o.id)))["answer"], "no");
   Response res = Get("/gate/done/" + o.id, o.binding_cookie);
   EXPECT_EQ(res.body().find("<script>alert"), std::string::npos);
   // And the helpers.
@@ -957,8 +1042,8 @@ TEST_F(GateBinariesTest, AdultWalletUnlocksTheOpeningBrowserOnly) {
   ASSERT_TRUE(set_cookie);
   ASSERT_EQ(set_cookie->rfind("yesno_age_over_18=", 0), 0u) << *set_cookie;
   const std::string cookie = set_cookie->substr(0, set_cookie->find(';'));
-  auto auth = net::HttpClient().Get(*net::ParseUrl(g_gate->verifier_url + "/auth"),
-                                    {{"Cookie", cookie}, {"X-Yesno-Claim", "age_over_18"}});
+  auto auth = net::HttpClient().Get(*net::ParseUrl(g_gate->verifier_url + "/auth/age_over_18"),
+                                    {{"Cookie", cookie}});
   ASSERT_TRUE(auth.ok());
   EXPECT_EQ(auth->status, 204u);
   EXPECT_EQ(Status(b.id)["state"], "used");

@@ -34,7 +34,7 @@ TEST(VerifierNginxTest, AuthRequestGateOpensWithTheSessionCookie) {
   const std::string origin = "http://127.0.0.1:" + std::to_string(port);
 
   IssuerFixture issuer("issuer.example", 31);
-  const std::size_t key = issuer.AddKey(kClaim, Now() - 86400, Now() + 30 * 86400, TestKey2048());
+  const std::size_t key = issuer.AddKey(kClaim, EpochWindow(Now()).first, EpochWindow(Now()).second, TestKey2048());
   DirectoryServer directory;
   directory.Serve(issuer);
   WriteTrustFile(dir.File("trust.json"), {{&issuer, directory.url()}});
@@ -89,6 +89,9 @@ TEST(VerifierNginxTest, AuthRequestGateOpensWithTheSessionCookie) {
   auto r = client.Get(MustUrl(origin + "/adult/"));
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, 401u);
+  int www_count = 0;
+  for (const auto& [name, value] : r->headers) www_count += name == "www-authenticate" ? 1 : 0;
+  EXPECT_EQ(www_count, 1) << "one challenge header, not /auth's and the challenge location's";
   auto www = r->Header("www-authenticate");
   ASSERT_TRUE(www) << r->body;
   auto challenges = ParseWwwAuthenticate(*www);
@@ -135,9 +138,24 @@ TEST(VerifierNginxTest, AuthRequestGateOpensWithTheSessionCookie) {
   r = client.Get(MustUrl(origin + "/yesno/metrics"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 404u);
-  r = client.Get(MustUrl(origin + "/yesno/auth"), {{"Cookie", cookie}, {"X-Yesno-Claim", kClaim}});
+  for (const char* path : {"/yesno/auth", "/yesno/auth/age_over_18", "/yesno/auth/"}) {
+    r = client.Get(MustUrl(origin + path), {{"Cookie", cookie}});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 404u) << path;
+  }
+  // RFC 9577: the gated page itself, with a presentation in Authorization
+  // (auth_request hands it to /auth/age_over_18), once.
+  const auto direct = issuer.IssueMany(key, 1);
+  const std::string direct_auth = AuthorizationFor(direct[0], origin, FetchVnonce(origin + "/yesno", kClaim));
+  // (A file, not the directory: nginx's index module redirects internally
+  // and runs auth_request again, which would see the same token twice.)
+  r = client.Get(MustUrl(origin + "/adult/index.html"), {{"Authorization", direct_auth}});
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->status, 404u);
+  EXPECT_EQ(r->status, 200u) << r->body << ReadText(v.log_path);
+  EXPECT_EQ(r->body, "adults only\n");
+  r = client.Get(MustUrl(origin + "/adult/index.html"), {{"Authorization", direct_auth}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 401u) << "a presentation is accepted once";
   r = client.Get(MustUrl(origin + "/yesno/challenge?claim=age_over_18"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 401u);

@@ -32,9 +32,10 @@ using testing::MakeRequest;
 
 constexpr char kOrigin[] = "https://shop.example";
 constexpr char kClaim[] = "age_over_18";
-constexpr int64_t kNow = 1767225600 + 10 * 86400;  // 2026-01-11
-constexpr int64_t kNotBefore = kNow - 10 * 86400;
-constexpr int64_t kNotAfter = kNow + 27 * 86400;
+constexpr int64_t kEpoch = 30 * 86400;
+constexpr int64_t kNotBefore = 682 * kEpoch;  // 2026-01-07, on the 30-day epoch grid
+constexpr int64_t kNow = kNotBefore + 10 * 86400;
+constexpr int64_t kNotAfter = kNotBefore + kEpoch + kKeyGraceSeconds;  // kNow + 27 days
 
 // FailingStore is a spent set whose backend is down.
 class FailingStore final : public SpentSet {
@@ -52,7 +53,7 @@ struct World {
   std::size_t adult = 0, expired = 0, over21 = 0, other_key = 0;
   World() {
     adult = issuer.AddKey(kClaim, kNotBefore, kNotAfter, testing::TestKey2048());
-    expired = issuer.AddKey(kClaim, kNotBefore - 60 * 86400, kNow - 1);
+    expired = issuer.AddKey(kClaim, kNotBefore - 2 * kEpoch, kNotBefore - kEpoch + kKeyGraceSeconds);
     over21 = issuer.AddKey("age_over_21", kNotBefore, kNotAfter, testing::OtherTestKey2048());
     other_key = other.AddKey(kClaim, kNotBefore, kNotAfter);
   }
@@ -66,12 +67,12 @@ class VerifierServiceTest : public ::testing::Test {
  protected:
   VerifierServiceTest() { Reset(kOrigin, std::make_shared<MemorySpentStore>()); }
 
-  void Reset(const std::string& origin, std::shared_ptr<SpentSet> store) {
+  void Reset(const std::string& origin, std::shared_ptr<SpentSet> store, std::vector<std::string> claims = {}) {
     store_ = std::move(store);
     auto secrets = RandomSecrets(rng_);
     ASSERT_TRUE(secrets.ok());
-    service_ = std::make_unique<VerifierService>(VerifierOptions{origin, 60, std::move(*secrets), "", GateLimits{}},
-                                                 store_, clock_, rng_);
+    service_ = std::make_unique<VerifierService>(
+        VerifierOptions{origin, 60, std::move(*secrets), "", GateLimits{}, std::move(claims)}, store_, clock_, rng_);
     service_->SetTrustedKeys(std::make_shared<const TrustedKeySet>(TheWorld().issuer.TrustedKeys()));
   }
 
@@ -111,10 +112,10 @@ class VerifierServiceTest : public ::testing::Test {
     return TheWorld().issuer.Issue(key, rng_);
   }
 
-  Response Auth(const std::string& claim, const std::string& cookie) {
-    Request req = MakeRequest(verb::get, "/auth");
-    if (!claim.empty()) req.set(kClaimHeader, claim);
+  Response Auth(const std::string& claim, const std::string& cookie, const std::string& authorization = "") {
+    Request req = MakeRequest(verb::get, "/auth/" + claim);
     if (!cookie.empty()) req.set(field::cookie, cookie);
+    if (!authorization.empty()) req.set(field::authorization, authorization);
     return Call(req);
   }
 
@@ -211,9 +212,10 @@ TEST_F(VerifierServiceTest, AuthRejectsMissingForgedAndForeignCookies) {
   const std::string cookie = CookieOf(yes);
   EXPECT_EQ(Auth(kClaim, "").result(), status::unauthorized);
   EXPECT_EQ(last_log_.reason, "no_session");
-  EXPECT_EQ(Auth("", cookie).result(), status::unauthorized);
-  EXPECT_EQ(last_log_.reason, "no_claim_header");
-  EXPECT_EQ(Auth("Bad Claim", cookie).result(), status::unauthorized);
+  EXPECT_EQ(Auth("", cookie).result(), status::not_found);
+  EXPECT_EQ(last_log_.reason, "unknown_claim");
+  EXPECT_EQ(Auth("Bad%20Claim", cookie).result(), status::not_found);
+  EXPECT_EQ(Auth("age_over_18/x", cookie).result(), status::not_found);
   // One changed MAC character, a changed expiry, a padded MAC, a bare name.
   std::string forged = cookie;
   forged.back() = forged.back() == 'A' ? 'B' : 'A';
@@ -238,6 +240,107 @@ TEST_F(VerifierServiceTest, AuthRejectsMissingForgedAndForeignCookies) {
   EXPECT_TRUE(CheckCookieValue(other->cookie_key, kClaim, MakeCookieValue(other->cookie_key, kClaim, kNow + 3600),
                                kNow, 3600));
   EXPECT_EQ(Auth(kClaim, cookie).result(), status::no_content);
+}
+
+TEST_F(VerifierServiceTest, AuthTakesTheClaimFromThePathOnly) {
+  const IssuedToken t = Token(TheWorld().adult);
+  const std::string cookie = CookieOf(Present(testing::AuthorizationFor(t, kOrigin, Vnonce())));
+  ASSERT_FALSE(cookie.empty());
+  // The old header is not read: /auth alone is no route, and a header naming
+  // another claim changes nothing.
+  EXPECT_EQ(Call(MakeRequest(verb::get, "/auth")).result(), status::not_found);
+  Request req = MakeRequest(verb::get, "/auth/age_over_21");
+  req.set("X-Yesno-Claim", kClaim);
+  req.set(field::cookie, cookie);
+  EXPECT_EQ(Call(req).result(), status::unauthorized);
+  EXPECT_EQ(last_log_.route, "/auth/{claim}");
+  EXPECT_EQ(Call(MakeRequest(verb::post, "/auth/age_over_18")).result(), status::method_not_allowed);
+  // 401 carries fresh challenges for that claim (RFC 9577), and no cookie.
+  Response res = Auth(kClaim, "");
+  ASSERT_EQ(res.result(), status::unauthorized);
+  EXPECT_EQ(res.body(), "{\"error\":\"no_session\"}");
+  auto challenges = ParseWwwAuthenticate(std::string(res[field::www_authenticate]));
+  ASSERT_TRUE(challenges.ok()) << res[field::www_authenticate];
+  ASSERT_EQ(challenges->size(), 1u);
+  EXPECT_EQ((*challenges)[0].yesno_claim, kClaim);
+  EXPECT_EQ(res.count(field::set_cookie), 0u);
+}
+
+TEST_F(VerifierServiceTest, AuthAcceptsAPresentationOnceAndSetsTheCookie) {
+  const IssuedToken t = Token(TheWorld().adult);
+  const std::string authorization = testing::AuthorizationFor(t, kOrigin, Vnonce());
+  Response res = Auth(kClaim, "", authorization);
+  ASSERT_EQ(res.result(), status::no_content) << res.body();
+  EXPECT_EQ(last_log_.reason, "presented");
+  const std::string cookie = CookieOf(res);
+  EXPECT_EQ(cookie.rfind("yesno_age_over_18=", 0), 0u) << cookie;
+  EXPECT_EQ(Auth(kClaim, cookie).result(), status::no_content);
+  // Once: the same presentation again is a replay, with fresh challenges.
+  res = Auth(kClaim, "", authorization);
+  EXPECT_EQ(res.result(), status::unauthorized);
+  EXPECT_EQ(res.body(), "{\"error\":\"replayed\"}");
+  EXPECT_FALSE(std::string(res[field::www_authenticate]).empty());
+  EXPECT_EQ(res.count(field::set_cookie), 0u);
+  // A valid cookie wins without spending the token that comes with it.
+  const IssuedToken u = Token(TheWorld().adult);
+  const std::string unspent = testing::AuthorizationFor(u, kOrigin, Vnonce());
+  EXPECT_EQ(Auth(kClaim, cookie, unspent).result(), status::no_content);
+  EXPECT_EQ(last_log_.reason, "session");
+  EXPECT_NE(Present(unspent).body().find("\"answer\":\"yes\""), std::string::npos);
+  // Every refusal of /verify holds here too, each a 401 without a cookie.
+  struct Case {
+    std::string authorization;
+    std::string claim;
+    const char* reason;
+  };
+  const IssuedToken w = Token(TheWorld().over21);
+  const IssuedToken x = Token(TheWorld().adult);
+  const std::vector<Case> cases = {
+      {"PrivateToken token=AAAA", kClaim, "malformed"},
+      {"Bearer abc", kClaim, "malformed"},
+      {testing::AuthorizationFor(w, kOrigin, Vnonce("age_over_21")), kClaim, "wrong_claim"},
+      {testing::AuthorizationFor(x, "https://evil.example", Vnonce()), kClaim, "bad_pop"},
+      {testing::AuthorizationFor(x, kOrigin, Vnonce("age_over_21")), kClaim, "stale_nonce"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.reason);
+    res = Auth(c.claim, "", c.authorization);
+    EXPECT_EQ(res.result(), status::unauthorized);
+    EXPECT_EQ(res.body(), std::string("{\"error\":\"") + c.reason + "\"}");
+    EXPECT_EQ(last_log_.reason, c.reason);
+    EXPECT_EQ(res.count(field::set_cookie), 0u);
+  }
+  // Two Authorization headers: malformed.
+  Request two = MakeRequest(verb::get, "/auth/age_over_18");
+  two.insert(field::authorization, authorization);
+  two.insert(field::authorization, authorization);
+  EXPECT_EQ(Call(two).result(), status::unauthorized);
+  EXPECT_EQ(last_log_.reason, "malformed");
+  // The spent store down: 503, never a 204.
+  Reset(kOrigin, std::make_shared<FailingStore>());
+  res = Auth(kClaim, "", testing::AuthorizationFor(Token(TheWorld().adult), kOrigin, Vnonce()));
+  EXPECT_EQ(res.result(), status::service_unavailable);
+  EXPECT_EQ(res.count(field::set_cookie), 0u);
+  const std::string metrics = Call(MakeRequest(verb::get, "/metrics")).body();
+  EXPECT_NE(metrics.find("yesno_verifier_auth_total{result=\"presented\"} 1"), std::string::npos) << metrics;
+}
+
+TEST_F(VerifierServiceTest, ClaimsFlagLimitsChallengesAuthAndTheGate) {
+  Reset(kOrigin, std::make_shared<MemorySpentStore>(), {"age_over_21"});
+  // age_over_18 is vouched for by the issuer but not asked by this site.
+  Response res = Call(MakeRequest(verb::get, "/challenge?claim=age_over_18"));
+  EXPECT_EQ(res.result(), status::not_found);
+  EXPECT_EQ(res.body(), "{\"error\":\"unknown_claim\"}");
+  res = Auth(kClaim, "");
+  EXPECT_EQ(res.result(), status::not_found);
+  EXPECT_EQ(res.body(), "{\"error\":\"unknown_claim\"}");
+  res = Call(MakeRequest(verb::get, "/gate?claim=age_over_18&return=/"));
+  EXPECT_EQ(res.result(), status::not_found);
+  EXPECT_EQ(last_log_.reason, "unknown_claim");
+  // The asked claim works.
+  EXPECT_FALSE(Vnonce("age_over_21").empty());
+  EXPECT_EQ(Auth("age_over_21", "").result(), status::unauthorized);
+  EXPECT_EQ(Call(MakeRequest(verb::get, "/gate?claim=age_over_21&return=/")).result(), status::ok);
 }
 
 TEST_F(VerifierServiceTest, UnknownKeyFromAnUntrustedIssuer) {
@@ -637,7 +740,7 @@ TEST(VerifierTrustTest, RefresherKeepsTheLastGoodDirectory) {
 
   // A new directory with one more key, but mis-signed: ignored.
   IssuerFixture changed = w.issuer;
-  changed.AddKey("verified_person", kNotBefore, kNotAfter, testing::TestKey2048());
+  changed.AddKey("verified_person", kNotBefore, kNotAfter, w.other.key(w.other_key));  // a key of its own
   const std::string body = changed.DirectoryBody();
   server.Set(body, w.other.DirectorySignature(body));
   EXPECT_EQ(refresher.RefreshOnce(), 1u);

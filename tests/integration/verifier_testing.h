@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -57,10 +58,11 @@ inline void WriteText(const std::string& path, const std::string& text) {
 
 // DirectoryServer serves one issuer directory (body + signature header) from
 // an in-process HttpServer, as a yesno-issuer would. Both can be swapped
-// while it runs (e.g. to a mis-signed body).
+// while it runs (e.g. to a mis-signed body). `listen` picks the address
+// (a fixed port lets a test bring an "issuer" back where it was).
 class DirectoryServer {
  public:
-  DirectoryServer() {
+  explicit DirectoryServer(const std::string& listen = "127.0.0.1:0") {
     server::Router router;
     router.Add(server::http::verb::get, kDirectoryPath, [this](const server::Request& req, server::RequestLog&) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -71,7 +73,7 @@ class DirectoryServer {
     });
     server::ServerOptions options;
     options.name = "test-issuer";
-    options.listen = "127.0.0.1:0";
+    options.listen = listen;
     options.threads = 1;
     auto s = server::HttpServer::Create(options, router);
     EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
@@ -126,6 +128,10 @@ struct VerifierProcess {
   static VerifierProcess Start(const std::vector<std::string>& args, const std::string& log_path) {
     std::vector<std::string> argv = {YESNO_VERIFIER_PATH, "serve", "--listen", "127.0.0.1:0"};
     argv.insert(argv.end(), args.begin(), args.end());
+    // The directory cache goes next to the log, never into $HOME.
+    if (std::find(args.begin(), args.end(), "--cache-dir") == args.end()) {
+      argv.insert(argv.end(), {"--cache-dir", std::filesystem::path(log_path).parent_path().string() + "/verifier-cache"});
+    }
     VerifierProcess p;
     p.log_path = log_path;
     p.child = ChildProcess::Start(argv, log_path);

@@ -174,12 +174,12 @@ TEST_F(WalletE2eTest, StoryOver18YesOver21NoReplayNo) {
   const auto name_start = jar_text.rfind('\t', tab - 1) + 1;
   const std::string cookie = jar_text.substr(name_start, tab - name_start) + "=" +
                              jar_text.substr(tab + 1, jar_text.find('\n', tab) - tab - 1);
-  auto auth = net::HttpClient().Get(*net::ParseUrl(g_story->verifier_url + "/auth"),
-                                    {{"Cookie", cookie}, {"X-Yesno-Claim", "age_over_18"}});
+  auto auth = net::HttpClient().Get(*net::ParseUrl(g_story->verifier_url + "/auth/age_over_18"),
+                                    {{"Cookie", cookie}});
   ASSERT_TRUE(auth.ok());
   EXPECT_EQ(auth->status, 204u);
-  auth = net::HttpClient().Get(*net::ParseUrl(g_story->verifier_url + "/auth"),
-                               {{"Cookie", cookie}, {"X-Yesno-Claim", "age_over_21"}});
+  auth = net::HttpClient().Get(*net::ParseUrl(g_story->verifier_url + "/auth/age_over_21"),
+                               {{"Cookie", cookie}});
   ASSERT_TRUE(auth.ok());
   EXPECT_EQ(auth->status, 401u);
 

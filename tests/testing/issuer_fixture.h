@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -31,6 +32,15 @@
 #include "yesno/verifier.h"
 
 namespace yesno::testing {
+
+// EpochWindow is {not-before, not-after} of the key for the epoch `offset`
+// epochs after the one holding `now`, on a grid of `epoch_seconds` (DESIGN
+// §4): the windows a real issuer publishes and CheckDirectoryKeyConsistency
+// accepts.
+inline std::pair<int64_t, int64_t> EpochWindow(int64_t now, int64_t offset = 0, int64_t epoch_seconds = 30 * 86400) {
+  const int64_t start = (now / epoch_seconds + offset) * epoch_seconds;
+  return {start, start + epoch_seconds + kKeyGraceSeconds};
+}
 
 // IssuedToken is one token as a wallet holds it.
 struct IssuedToken {

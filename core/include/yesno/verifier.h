@@ -89,6 +89,9 @@ struct Presentation {
 struct VerifierContext {
   std::string origin;      // e.g. "https://shop.example": what PoPs must name
   SecretBytes vnonce_key;  // kVnonceKeyBytes
+  // more_origins: other addresses of the same site (www and not, a second
+  // host name); a PoP for any of them is accepted too.
+  std::vector<std::string> more_origins = {};
 };
 
 struct VerifyOutcome {
@@ -103,7 +106,8 @@ struct VerifyOutcome {
 // is trusted (unknown_key); the key is for `claim` (wrong_claim) and inside
 // its validity window (expired); the vnonce is fresh and for `claim`
 // (stale_nonce); the RSA signature over the cross-origin challenge of the
-// key's issuer (bad_signature); the PoP for `ctx.origin` (bad_pop); and
+// key's issuer (bad_signature); the PoP for `ctx.origin` or one of
+// `ctx.more_origins` (bad_pop); and
 // finally the once-only spent set (replayed, unavailable). Only when all hold
 // is the token recorded as spent and the answer yes.
 VerifyOutcome VerifyPresentation(const Presentation& presentation, const TrustedKeySet& keys, std::string_view claim,

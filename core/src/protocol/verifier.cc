@@ -75,7 +75,11 @@ VerifyOutcome VerifyPresentation(const Presentation& p, const TrustedKeySet& key
   // token for any other challenge fails here as a bad signature.
   if (token->challenge_digest != entry->challenge_digest) return No(Reason::kBadSignature);
   if (!VerifyToken(key.key, *token).ok()) return No(Reason::kBadSignature);
-  if (!VerifyPop(token->nonce, p.pop, ctx.origin, p.vnonce, p.token).ok()) return No(Reason::kBadPop);
+  bool pop_ok = VerifyPop(token->nonce, p.pop, ctx.origin, p.vnonce, p.token).ok();
+  for (std::size_t i = 0; !pop_ok && i < ctx.more_origins.size(); ++i) {
+    pop_ok = VerifyPop(token->nonce, p.pop, ctx.more_origins[i], p.vnonce, p.token).ok();
+  }
+  if (!pop_ok) return No(Reason::kBadPop);
 
   auto fresh = spent.CheckAndInsert(token->token_key_id, token->nonce, key.not_after);
   if (!fresh.ok()) return No(Reason::kUnavailable);
