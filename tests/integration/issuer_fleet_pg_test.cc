@@ -83,7 +83,7 @@ Reply Send(const std::string& base, const std::string& method, const std::string
   if (!bearer.empty()) req.headers.emplace_back("Authorization", "Bearer " + bearer);
   auto res = client.Send(req);
   if (!res.ok()) return {};
-  return Reply{res->status, res->body, res->Header(std::string(kDirectorySignatureHeader)).value_or("")};
+  return Reply{res->status, res->body, res->Header("yesno-directory-signature").value_or("")};
 }
 
 std::string ErrorOf(const std::string& body) {
@@ -375,8 +375,8 @@ TEST_F(IssuerFleetPgTest, PostgresStoppedMidLoadGives503ThenRecoversWithoutResta
     });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  db_down = true;
   ASSERT_TRUE(pg_->Stop());
+  db_down = true;  // from here until Start: the database is surely down
   // During the outage: 503 unavailable, never a signature.
   for (int i = 0; i < 4; ++i) {
     Pending p;
@@ -389,8 +389,8 @@ TEST_F(IssuerFleetPgTest, PostgresStoppedMidLoadGives503ThenRecoversWithoutResta
     EXPECT_EQ(e.status, 503u);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  ASSERT_TRUE(pg_->Start()) << pg_->error();
   db_down = false;
+  ASSERT_TRUE(pg_->Start()) << pg_->error();
   // Recovery without restarting the issuers: both sign again.
   for (std::size_t k = 0; k < 2; ++k) {
     bool recovered = false;

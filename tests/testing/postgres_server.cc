@@ -1,6 +1,8 @@
 #include "testing/postgres_server.h"
 
+#include <fcntl.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,19 +58,48 @@ PostgresServer::PostgresServer() {
   }
   chmod(dir_.c_str(), 0700);
   port_ = FreePort();
-  std::vector<std::string> initdb = {Bin("initdb"), "-D", data_, "-A", "trust", "-U", "yesno", "--no-sync", "-E", "UTF8"};
-  if (as_postgres_) initdb.insert(initdb.begin(), {"/usr/sbin/runuser", "-u", "postgres", "--"});
-  ProcessResult r = RunProcess(initdb, "", std::chrono::seconds(60));
+  // initdb is slow (seconds on a busy machine) and ctest runs every test in
+  // its own process: initdb once into a template cluster shared by all runs
+  // of this user, then copy it (a fresh cluster is about 40 MB).
+  const std::string templ_dir = std::string("/tmp/yesno_pg15_template_") + std::to_string(geteuid());
+  const std::string marker = templ_dir + "/yesno-template-ok";
+  auto as_server_user = [&](std::vector<std::string> argv) {
+    if (as_postgres_) argv.insert(argv.begin(), {"/usr/sbin/runuser", "-u", "postgres", "--"});
+    return RunProcess(argv, "", std::chrono::seconds(90));
+  };
+  {
+    const int lock = open((templ_dir + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock >= 0) flock(lock, LOCK_EX);
+    if (access(marker.c_str(), F_OK) != 0) {
+      std::error_code ec;
+      std::filesystem::remove_all(templ_dir, ec);
+      mkdir(templ_dir.c_str(), 0700);
+      if (as_postgres_) {
+        const passwd* pw = getpwnam("postgres");
+        if (chown(templ_dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) error_ = "cannot chown " + templ_dir;
+      }
+      ProcessResult r = as_server_user(
+          {Bin("initdb"), "-D", templ_dir + "/data", "-A", "trust", "-U", "yesno", "--no-sync", "-E", "UTF8"});
+      if (r.exit_code != 0) {
+        error_ = "initdb failed: " + r.err;
+      } else {
+        // Tests restart it often: no fsync (nothing here must survive a
+        // crash of the machine), small shared buffers.
+        std::ofstream conf(templ_dir + "/data/postgresql.conf", std::ios::app);
+        conf << "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nshared_buffers = 32MB\n"
+             << "max_connections = 100\n";
+        conf.close();
+        std::ofstream(marker) << "initdb done\n";
+      }
+    }
+    if (lock >= 0) close(lock);
+  }
+  if (!error_.empty()) return;
+  ProcessResult r = as_server_user({"/bin/cp", "-a", templ_dir + "/data", data_});
   if (r.exit_code != 0) {
-    error_ = "initdb failed: " + r.err;
+    error_ = "cannot copy the template cluster: " + r.err;
     return;
   }
-  // Tests restart it often: no fsync (nothing here must survive a crash of
-  // the machine), small shared buffers.
-  std::ofstream conf(data_ + "/postgresql.conf", std::ios::app);
-  conf << "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nshared_buffers = 32MB\n"
-       << "max_connections = 100\n";
-  conf.close();
   ready_ = Start();
 }
 
