@@ -642,6 +642,14 @@ TEST_F(IssuerFleetPgTest, NewerSchemaOtherKekOtherIssuerPasswordAndUnreachableDa
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProcess(argv, "", std::chrono::seconds(20));
   };
+  // --help explains --store on init and serve.
+  for (const char* cmd : {"init", "serve"}) {
+    ProcessResult help = RunProcess({YESNO_ISSUER_PATH, cmd, "--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_NE(help.out.find("--store"), std::string::npos) << cmd;
+    EXPECT_NE(help.out.find("postgresql://"), std::string::npos) << cmd;
+    EXPECT_NE(help.out.find("PGPASSWORD"), std::string::npos) << cmd;
+  }
   // Another KEK in a copy of the state directory.
   const std::string other_kek = root_ + "/otherkek";
   CopyStateDir(state_, other_kek);
