@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli_util.h"
+#include "native_host.h"
 #include "token_command.h"
 #include "wallet_commands.h"
 #include "yesno/rng.h"
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   std::function<int()> run;
   yesno::cli::AddWalletCommands(app, env, run);
   yesno::cli::AddTokenCommands(app, out, run);
+  yesno::cli::AddBrowserCommands(app, env, run);
 
   try {
     app.parse(argc, argv);

@@ -44,6 +44,7 @@ struct HttpServer::Impl {
   std::list<std::weak_ptr<SessionBase>> sessions;
   std::uint16_t port = 0;
   bool tls = false;
+  std::unique_ptr<AccessLog> access_log;  // null: --access-log none
 
   explicit Impl(int threads)
       : ioc(threads), acceptor(net::make_strand(ioc)), signals(ioc), drain_timer(ioc) {}
@@ -149,8 +150,10 @@ class HttpSession : public SessionBase {
 
   void Finish(Response res, const RequestLog& log, const std::string& method, Clock::time_point start) {
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    LogRequest(server_.options.name, method, log.route.empty() ? "-" : log.route, res.result_int(), seconds,
-               log.reason);
+    if (server_.access_log) {
+      server_.access_log->Request(server_.options.name, method, log.route.empty() ? "-" : log.route,
+                                  res.result_int(), seconds, log.reason);
+    }
     if (server_.observer) server_.observer(log, res.result_int(), seconds);
     res_ = std::move(res);
     beast::get_lowest_layer(derived().stream()).expires_after(server_.options.limits.write_timeout);
@@ -334,6 +337,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(ServerOptions options, Ha
   if (options.threads < 1) options.threads = 1;
 
   auto impl = std::make_unique<Impl>(options.threads);
+  auto access_log = AccessLog::Open(options.access_log);
+  if (!access_log.ok()) return access_log.error();
+  impl->access_log = std::move(*access_log);
   impl->handler = std::move(handler);
   impl->observer = std::move(observer);
 
@@ -385,6 +391,7 @@ int HttpServer::Run(bool handle_signals) {
   for (int i = 1; i < s.options.threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
   s.ioc.run();
   for (auto& t : threads) t.join();
+  if (s.access_log) s.access_log->Flush();
   LogEvent(s.options.name, "stopped");
   return 0;
 }

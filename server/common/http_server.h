@@ -44,6 +44,9 @@ struct ServerOptions {
   int threads = 2;
   std::string tls_cert_file;         // both empty: plain HTTP
   std::string tls_key_file;
+  // access_log: "stderr" (default), "none", or a file path (appended). The
+  // lines are written by a background thread (log.h, AccessLog).
+  std::string access_log = "stderr";
   ServerLimits limits;
 };
 

@@ -240,10 +240,17 @@ ul,ol{padding-left:1.4rem;margin:.25rem 0}
 li{margin:.25rem 0}
 .shared li::marker{content:"\2713  ";color:var(--ok)}
 .kept li::marker{content:"\2717  ";color:var(--no)}
-pre{white-space:pre-wrap;word-break:break-all;background:var(--bg);border:1px solid var(--line);border-radius:.5rem;padding:.6rem .75rem;margin:.5rem 0;font-size:.95rem}
+pre{white-space:pre-wrap;word-break:normal;overflow-wrap:anywhere;background:var(--bg);border:1px solid var(--line);border-radius:.5rem;padding:.6rem .75rem;margin:.5rem 0;font-size:.95rem}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .qr{display:flex;gap:1.25rem;align-items:center;flex-wrap:wrap}
 .qr svg{flex:none;border-radius:.25rem;max-width:100%;height:auto}
+.qr p{flex:1 1 12rem;min-width:0;overflow-wrap:anywhere;margin:0}
+main{overflow-wrap:anywhere}
+button.wallet{font:inherit;font-weight:600;padding:.6rem 1.1rem;border-radius:.5rem;border:2px solid var(--accent);background:var(--accent);color:var(--card);cursor:pointer}
+button.wallet:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+button.wallet:disabled{opacity:.6;cursor:default}
+details{margin:1rem 0}
+summary{cursor:pointer;font-weight:600}
 .muted{color:var(--muted);font-size:.95rem}
 #status{font-weight:600;font-size:1.1rem;margin:.25rem 0 .75rem}
 #status.ok{color:var(--ok)}
@@ -261,26 +268,43 @@ constexpr char kScript[] = R"js(
   var main = document.getElementById("gate");
   var status = document.getElementById("status");
   var retry = document.getElementById("retry");
+  var how = document.getElementById("how");
+  var wallet = document.getElementById("wallet-extension");
   function say(text, cls) { status.textContent = text; status.className = cls || ""; }
-  function end(text) { say(text, "no"); retry.hidden = false; document.getElementById("continue").hidden = true; }
+  // After an answer the command and the QR code are used up: hide them.
+  function answered() { how.hidden = true; wallet.hidden = true; }
+  function end(text) { say(text, "no"); answered(); retry.hidden = false; }
+  // The yesno browser extension marks the page; then its button is shown.
+  function reveal() { if (!how.hidden) wallet.hidden = false; }
+  if (document.documentElement.hasAttribute("data-yesno-wallet")) reveal();
+  document.addEventListener("yesno-wallet", reveal);
+  var timer = null, busy = false, again = false;
+  function later(ms) { clearTimeout(timer); timer = setTimeout(poll, ms); }
   function poll() {
+    if (busy) { again = true; return; }  // asked again during a check: check once more right after
+    busy = true;
+    again = false;
     fetch(main.dataset.status, {cache: "no-store", credentials: "same-origin"})
       .then(function (r) { return r.status === 404 ? {state: "expired"} : r.json(); })
       .then(function (s) {
+        busy = false;
         if (s.state === "satisfied") {
           say("Proved. Taking you back\u2026", "ok");
+          answered();
           window.location.replace(main.dataset.done);
         } else if (s.state === "refused") {
           end(s.message || "Your wallet did not prove it.");
         } else if (s.state === "expired" || s.state === "used") {
           end("This request has expired. Start again to get a new one.");
         } else {
-          setTimeout(poll, 1000);
+          later(again ? 0 : 1000);
         }
       })
-      .catch(function () { setTimeout(poll, 3000); });
+      .catch(function () { busy = false; later(3000); });
   }
-  setTimeout(poll, 1000);
+  // The extension says when the wallet has answered: look at once.
+  document.addEventListener("yesno-answered", function () { later(0); });
+  later(1000);
 })();
 )js";
 
@@ -302,7 +326,6 @@ std::string Head(const std::string& title, const std::string& nonce, const std::
 std::string RenderGatePage(const GatePage& p) {
   const std::string phrase = HtmlEscape(ClaimPhrase(p.claim));
   const std::string minutes = std::to_string((p.lifetime_seconds + 59) / 60);
-  const std::string command = "yesno prove --session " + p.session_url;
   std::string html = Head("Prove that you are " + ClaimPhrase(p.claim), p.script_nonce, p.done_url);
   html += "<body>\n<main id=\"gate\" data-status=\"" + HtmlEscape(p.status_url) + "\" data-done=\"" +
           HtmlEscape(p.done_url) + "\">\n";
@@ -310,6 +333,17 @@ std::string RenderGatePage(const GatePage& p) {
   html += "<p>This part of the site is only for people " + phrase +
           ". You can prove it with your <strong>yesno</strong> wallet: no account, and the site does not learn who "
           "you are.</p>\n";
+
+  // The status first, so it is in view without scrolling; the extension's
+  // button (shown only when the yesno extension marks the page) beside it.
+  html += "<section aria-labelledby=\"status-h\">\n<h2 id=\"status-h\">Status</h2>\n"
+          "<p id=\"status\" role=\"status\" aria-live=\"polite\">Waiting for your wallet\u2026</p>\n"
+          "<p id=\"wallet-extension\" hidden><button type=\"button\" class=\"wallet\" id=\"prove-with-wallet\" "
+          "data-yesno-action=\"prove\" data-yesno-claim=\"" + HtmlEscape(p.claim) + "\" data-yesno-session=\"" +
+          HtmlEscape(p.session_url) + "\">Prove with your yesno wallet</button></p>\n"
+          "<p id=\"retry\" hidden><a class=\"button\" href=\"" + HtmlEscape(p.retry_url) + "\">Start again</a></p>\n"
+          "<noscript><p class=\"muted\">Without JavaScript this page checks again by itself every 5 seconds.</p>"
+          "</noscript>\n</section>\n";
 
   html += "<section aria-labelledby=\"shared-h\">\n<h2 id=\"shared-h\">What the site will learn</h2>\n"
           "<ul class=\"shared\"><li><strong>Only that you are " + phrase +
@@ -319,20 +353,23 @@ std::string RenderGatePage(const GatePage& p) {
           "<li>Any ID number, account or other identifier</li>"
           "<li>Anything that links this visit to your other visits, here or on other sites</li></ul>\n</section>\n";
 
-  html += "<section aria-labelledby=\"how-h\">\n<h2 id=\"how-h\">How to prove it</h2>\n<ol>\n"
-          "<li>With the yesno wallet on a computer, run:\n<pre><code id=\"command\">" + HtmlEscape(command) +
-          "</code></pre></li>\n<li>Or scan this code with the wallet on your phone:\n<div class=\"qr\">" + p.qr_svg +
-          "<p class=\"muted\">The code holds only this link:<br><code id=\"session-url\">" + HtmlEscape(p.session_url) +
-          "</code></p></div></li>\n</ol>\n<p class=\"muted\">The request works once and for " + minutes +
-          " minutes. Use only your own wallet: whoever answers it answers for this browser.</p>\n</section>\n";
+  html += "<section id=\"how\" aria-labelledby=\"how-h\">\n<h2 id=\"how-h\">Prove it with the yesno command</h2>\n<ol>\n"
+          "<li>On a computer with the yesno wallet, run:\n<pre><code id=\"command\">yesno prove --session " +
+          HtmlEscape(p.session_url) + "</code></pre></li>\n"
+          "<li>Or, from another device, scan this code: it holds only the link for <code>yesno prove "
+          "--session</code>.\n<div class=\"qr\">" + p.qr_svg + "<p class=\"muted\">The link:<br><code id=\"session-url\">" +
+          HtmlEscape(p.session_url) + "</code></p></div></li>\n</ol>\n<p class=\"muted\">The request works once and for " +
+          minutes + " minutes. Use only your own wallet: whoever answers it answers for this browser.</p>\n</section>\n";
 
-  html += "<section aria-labelledby=\"status-h\">\n<h2 id=\"status-h\">Status</h2>\n"
-          "<p id=\"status\" role=\"status\" aria-live=\"polite\">Waiting for your wallet\u2026</p>\n"
-          "<p><a class=\"button\" id=\"continue\" href=\"" + HtmlEscape(p.done_url) +
-          "\">Continue after your wallet said yes</a></p>\n"
-          "<p id=\"retry\" hidden><a class=\"button\" href=\"" + HtmlEscape(p.retry_url) + "\">Start again</a></p>\n"
-          "<noscript><p class=\"muted\">Without JavaScript this page checks again every 5 seconds; you can also "
-          "press Continue.</p></noscript>\n</section>\n";
+  html += "<details id=\"no-wallet\">\n<summary>Don't have a wallet?</summary>\n"
+          "<p>yesno is a free wallet program for your computer (the <code>yesno</code> command) with an optional "
+          "extension for Chromium that adds the \u201cProve with your yesno wallet\u201d button here. To get one:</p>\n"
+          "<ol><li>Install the <code>yesno</code> program (the project's package or build) and create a wallet: "
+          "<code>yesno init</code>.</li>"
+          "<li>Enroll once with an issuer you trust: it checks your age in its own way and gives your wallet a "
+          "ticket (<code>yesno enroll</code>), then <code>yesno refill</code>.</li>"
+          "<li>For this browser: <code>yesno browser install</code>, then load the extension.</li></ol>\n"
+          "<p class=\"muted\">This site does not sell wallets and does not see who you enroll with.</p>\n</details>\n";
   html += "</main>\n<script nonce=\"" + HtmlEscape(p.script_nonce) + "\">" + kScript + "</script>\n</body>\n</html>\n";
   return html;
 }

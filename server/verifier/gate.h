@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "yesno/bytes.h"
+#include "yesno/result.h"
 #include "yesno/secret_bytes.h"
 
 namespace yesno::verifier {
@@ -65,40 +66,62 @@ struct GateSession {
   std::vector<Bytes> vnonces;  // the last kGateVnoncesKept challenges handed to wallets
 };
 
+// GateSessionStore is where gate sessions live: in process (GateStore,
+// below) or, when the spent store is Redis, in that shared store
+// (RedisGateStore, gate_redis.h) so that any replica serves any session.
+// Every implementation is thread-safe and keeps these rules.
+class GateSessionStore {
+ public:
+  enum class Claim { kOk, kUnknown, kExpired, kClosed, kUnavailable };
+
+  virtual ~GateSessionStore() = default;
+  virtual const GateLimits& limits() const = 0;
+
+  // OpenSession stores `session` (its id must be new) and returns how many
+  // sessions were evicted to make room (0 or 1); kUnavailable if it cannot
+  // be stored.
+  virtual Result<std::size_t> OpenSession(GateSession session, int64_t now) = 0;
+  // Find returns a copy; its state is kExpired once the lifetime is over
+  // (unless it was refused or used). nullopt: unknown (or the store cannot
+  // be read).
+  virtual std::optional<GateSession> Find(std::string_view id, int64_t now) const = 0;
+  // AddVnonce remembers a challenge handed to a wallet for a pending session.
+  virtual bool AddVnonce(std::string_view id, Bytes vnonce, int64_t now) = 0;
+  // BeginAnswer moves a pending session to verifying, so exactly one answer
+  // is ever taken; `out` receives a copy.
+  virtual Claim BeginAnswer(std::string_view id, int64_t now, GateSession& out) = 0;
+  // FinishAnswer ends a verifying session: satisfied (yes) or refused(reason).
+  virtual void FinishAnswer(std::string_view id, bool yes, std::string_view reason) = 0;
+  // AbandonAnswer puts a verifying session back to pending (the check could
+  // not be made, e.g. the spent store was down).
+  virtual void AbandonAnswer(std::string_view id) = 0;
+  // Collect moves a satisfied, unexpired session to used; true only once.
+  virtual bool Collect(std::string_view id, int64_t now) = 0;
+  // size is how many sessions this process holds in memory.
+  virtual std::size_t size() const = 0;
+};
+
 // GateStore keeps gate sessions in memory, per verifier process: at most
 // `capacity` (the oldest is evicted first), each answerable for
 // `lifetime_seconds` and kept one more lifetime so late polls read
 // "expired" rather than "unknown". Thread-safe.
-class GateStore {
+class GateStore final : public GateSessionStore {
  public:
   explicit GateStore(GateLimits limits) : limits_(limits) {}
   GateStore(const GateStore&) = delete;
   GateStore& operator=(const GateStore&) = delete;
 
-  const GateLimits& limits() const { return limits_; }
-
-  // Open stores `session` (its id must be new) and returns how many sessions
-  // were evicted to make room (0 or 1).
+  const GateLimits& limits() const override { return limits_; }
+  Result<std::size_t> OpenSession(GateSession session, int64_t now) override { return Open(std::move(session), now); }
+  // Open is OpenSession, which cannot fail in memory.
   std::size_t Open(GateSession session, int64_t now);
-  // Find returns a copy; its state is kExpired once the lifetime is over
-  // (unless it was refused or used).
-  std::optional<GateSession> Find(std::string_view id, int64_t now) const;
-  // AddVnonce remembers a challenge handed to a wallet for a pending session.
-  bool AddVnonce(std::string_view id, Bytes vnonce, int64_t now);
-
-  enum class Claim { kOk, kUnknown, kExpired, kClosed };
-  // BeginAnswer moves a pending session to verifying, so exactly one answer
-  // is ever taken; `out` receives a copy.
-  Claim BeginAnswer(std::string_view id, int64_t now, GateSession& out);
-  // FinishAnswer ends a verifying session: satisfied (yes) or refused(reason).
-  void FinishAnswer(std::string_view id, bool yes, std::string_view reason);
-  // AbandonAnswer puts a verifying session back to pending (the check could
-  // not be made, e.g. the spent store was down).
-  void AbandonAnswer(std::string_view id);
-  // Collect moves a satisfied, unexpired session to used; true only once.
-  bool Collect(std::string_view id, int64_t now);
-
-  std::size_t size() const;
+  std::optional<GateSession> Find(std::string_view id, int64_t now) const override;
+  bool AddVnonce(std::string_view id, Bytes vnonce, int64_t now) override;
+  Claim BeginAnswer(std::string_view id, int64_t now, GateSession& out) override;
+  void FinishAnswer(std::string_view id, bool yes, std::string_view reason) override;
+  void AbandonAnswer(std::string_view id) override;
+  bool Collect(std::string_view id, int64_t now) override;
+  std::size_t size() const override;
 
  private:
   GateState EffectiveState(const GateSession& s, int64_t now) const;

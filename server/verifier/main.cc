@@ -1,12 +1,14 @@
 // main.cc — the yesno-verifier program: a thin shell around VerifierService.
 //
 //   yesno-verifier serve --origin https://shop.example --trust trust.json
-//                        --listen 127.0.0.1:8081 [--spent-store sqlite:PATH | redis://HOST:PORT]
+//                        --listen 127.0.0.1:8081 [--spent-store sqlite:PATH | redis://HOST:PORT |
+//                        redis-sentinel://H:P,.../MASTER | redis-cluster://H:P,...] [--spent-wait-replicas N]
 //                        [--public-prefix /yesno] [--gate-seconds 300] [--gate-capacity 10000]
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
+#include "gate_redis.h"
 #include "http_server.h"
 #include "log.h"
 #include "secrets.h"
@@ -38,6 +40,10 @@ struct ServeFlags {
   std::string public_prefix;
   int gate_seconds = 300;
   int gate_capacity = 10'000;
+  int spent_wait_replicas = 0;
+  int spent_wait_ms = 250;
+  int64_t spent_expiry_margin = 86400;
+  std::string access_log = "stderr";
 };
 
 int Fail(int code, const std::string& message) {
@@ -66,12 +72,28 @@ int Serve(const ServeFlags& f) {
   if (auto listen = server::ParseListen(f.listen); !listen.ok()) return Fail(kExitUsage, listen.error().message);
   auto trust = LoadTrustFile(f.trust);
   if (!trust.ok()) return Fail(kExitUsage, trust.error().message);
-  auto store = OpenSpentStore(f.spent_store);
+  if (f.spent_wait_replicas < 0 || f.spent_wait_replicas > 16) return Fail(kExitUsage, "--spent-wait-replicas must be 0..16");
+  if (f.spent_wait_ms < 1 || f.spent_wait_ms > 10'000) return Fail(kExitUsage, "--spent-wait-ms must be 1..10000");
+  if (f.spent_expiry_margin < 0 || f.spent_expiry_margin > 30 * 86400) {
+    return Fail(kExitUsage, "--spent-expiry-margin must be 0..2592000 seconds");
+  }
+  const bool redis_spec = f.spent_store.rfind("redis", 0) == 0;
+  if (f.spent_wait_replicas > 0 && !redis_spec) {
+    return Fail(kExitUsage, "--spent-wait-replicas needs a Redis --spent-store (redis://, redis-sentinel://, redis-cluster://)");
+  }
+  RedisSpentPolicy policy;
+  policy.wait_replicas = f.spent_wait_replicas;
+  policy.wait_timeout = std::chrono::milliseconds(f.spent_wait_ms);
+  policy.expiry_margin_seconds = f.spent_expiry_margin;
+  auto store = OpenSpentStore(f.spent_store, policy);
   if (!store.ok()) {
     return Fail(store.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure,
                 "spent store: " + store.error().message);
   }
+  if (auto log = server::AccessLog::Open(f.access_log); !log.ok()) return Fail(kExitUsage, log.error().message);
+  std::shared_ptr<RedisBackend> shared_redis;
   if (auto* redis = dynamic_cast<RedisSpentStore*>(store->get()); redis != nullptr) {
+    shared_redis = redis->backend();
     if (Status s = redis->Ping(); !s.ok()) {
       server::LogEvent(kName, "warning: Redis does not answer yet; presentations get no/unavailable until it does");
     }
@@ -86,6 +108,8 @@ int Serve(const ServeFlags& f) {
   const GateLimits gate{static_cast<std::size_t>(f.gate_capacity), f.gate_seconds};
   VerifierOptions options{*origin, f.session_minutes, std::move(*secrets), f.public_prefix, gate};
   VerifierService service(std::move(options), spent, clock, rng);
+  // With a Redis spent store the gate sessions live there too: any replica serves any session.
+  if (shared_redis) service.UseGateStore(std::make_shared<RedisGateStore>(shared_redis, gate));
 
   net::HttpClientOptions client_options;
   client_options.ca_file = f.ca_file;
@@ -109,6 +133,7 @@ int Serve(const ServeFlags& f) {
   server_options.threads = f.threads;
   server_options.tls_cert_file = f.tls_cert;
   server_options.tls_key_file = f.tls_key;
+  server_options.access_log = f.access_log;
   auto http = server::HttpServer::Create(
       server_options, service.Handler(),
       [&service](const server::RequestLog& log, unsigned status, double seconds) {
@@ -123,7 +148,8 @@ int Serve(const ServeFlags& f) {
       server::LogEvent(kName, "spent store purge failed: " + purged.error().message);
     }
   });
-  server::LogEvent(kName, "serving origin " + *origin + " with spent store " + std::string(spent->Kind()));
+  server::LogEvent(kName, "serving origin " + *origin + " with spent store " + std::string(spent->Kind()) +
+                              (shared_redis ? " (gate sessions in it too)" : ""));
   std::cout << kName << " listening on " << (*http)->url() << std::endl;  // std::endl flushes
   const int rc = (*http)->Run(/*handle_signals=*/true);
   refresher.Stop();
@@ -161,7 +187,25 @@ int main(int argc, char** argv) {
   serve->add_option("--listen", f.listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   serve->add_option("--spent-store", f.spent_store,
                     "Where spent tokens are recorded: sqlite:PATH (one host), redis://HOST:PORT (a fleet; password\n"
-                    "from YESNO_REDIS_PASSWORD), or memory: (tests only; forgotten on restart)")
+                    "from YESNO_REDIS_PASSWORD), redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER (the primary the\n"
+                    "Sentinels name, followed across failovers), redis-cluster://HOST:PORT[,HOST:PORT...] (sharded),\n"
+                    "or memory: (tests only; forgotten on restart). With any Redis store the browser gate's\n"
+                    "sessions are kept there too, so any replica serves any session.")
+      ->capture_default_str();
+  serve->add_option("--spent-wait-replicas", f.spent_wait_replicas,
+                    "Redis only: after recording a token, WAIT until this many replicas have it (at most\n"
+                    "--spent-wait-ms); fewer in time -> no/unavailable. Narrows, does not close, the window in\n"
+                    "which a failover forgets a spent token (docs/operations.md). 0: do not wait.")
+      ->capture_default_str();
+  serve->add_option("--spent-wait-ms", f.spent_wait_ms, "Redis only: the WAIT timeout in milliseconds")
+      ->capture_default_str();
+  serve->add_option("--spent-expiry-margin", f.spent_expiry_margin,
+                    "Redis only: seconds a spent entry outlives its key's not-after, so a Redis clock that runs\n"
+                    "ahead of the verifiers cannot free a token early")
+      ->capture_default_str();
+  serve->add_option("--access-log", f.access_log,
+                    "Where the access log (one JSON line per request) goes: stderr, none (e.g. when nginx logs\n"
+                    "already) or a FILE (appended). Written by a background thread, off the request path.")
       ->capture_default_str();
   serve->add_option("--tls-cert", f.tls_cert, "PEM certificate chain: serve HTTPS (with --tls-key)");
   serve->add_option("--tls-key", f.tls_key, "PEM private key for --tls-cert");
@@ -187,7 +231,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--gate-capacity", f.gate_capacity,
                     "Browser gate: open gate sessions kept in memory (per process); beyond this the oldest is\n"
-                    "dropped. Sessions are not shared between replicas: route a session's requests to one.")
+                    "dropped. With a Redis --spent-store the sessions live in Redis instead (shared by the fleet).")
       ->capture_default_str();
 
   try {

@@ -1,10 +1,9 @@
 // spent_store.cc — memory, SQLite and Redis spent sets.
 #include "spent_store.h"
 
-#include <hiredis/hiredis.h>
-#include <sys/time.h>
+#include "redis_cluster.h"
 
-#include <charconv>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -13,6 +12,11 @@ namespace yesno::verifier {
 Bytes SpentKeyHash(ByteView key_id, ByteView nonce) {
   static constexpr uint8_t kSeparator[1] = {0};
   return Sha256(Concat({AsBytes(kSpentHashContext), ByteView(kSeparator), key_id, nonce}));
+}
+
+std::string RedisSpentKey(ByteView key_id, ByteView nonce) {
+  const Bytes h = SpentKeyHash(key_id, nonce);
+  return std::string(kRedisKeyPrefix) + std::string(h.begin(), h.end());
 }
 
 // --- memory ---------------------------------------------------------------------
@@ -81,160 +85,124 @@ Result<std::size_t> SqliteSpentStore::Count() {
 
 // --- Redis ----------------------------------------------------------------------
 
-namespace {
-
-timeval ToTimeval(std::chrono::milliseconds ms) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
-
-struct ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-
-ReplyPtr Command(redisContext* c, const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lens;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  return ReplyPtr(static_cast<redisReply*>(
-      redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
-}
-
-Error RedisDown(const std::string& what) { return MakeError(ErrorCode::kUnavailable, "spent store (redis): " + what); }
-
-}  // namespace
-
-RedisSpentStore::~RedisSpentStore() {
-  for (redisContext* c : idle_) redisFree(c);
-}
-
-Result<redisContext*> RedisSpentStore::Connect() const {
-  redisContext* c = redisConnectWithTimeout(options_.host.c_str(), options_.port, ToTimeval(options_.timeout));
-  if (c == nullptr) return RedisDown("cannot allocate a connection");
-  if (c->err != 0) {
-    std::string why = c->errstr;
-    redisFree(c);
-    return RedisDown("cannot connect: " + why);
-  }
-  if (redisSetTimeout(c, ToTimeval(options_.timeout)) != REDIS_OK) {
-    redisFree(c);
-    return RedisDown("cannot set the command timeout");
-  }
-  if (!options_.password.empty()) {
-    ReplyPtr r = Command(c, {"AUTH", options_.password});
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-      redisFree(c);
-      return RedisDown("AUTH failed");
-    }
-  }
-  return c;
-}
-
-redisContext* RedisSpentStore::TakeIdle() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (idle_.empty()) return nullptr;
-  redisContext* c = idle_.back();
-  idle_.pop_back();
-  return c;
-}
-
-void RedisSpentStore::Release(redisContext* c) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (idle_.size() < options_.max_idle_connections) {
-      idle_.push_back(c);
-      return;
-    }
-  }
-  redisFree(c);
-}
+RedisSpentStore::RedisSpentStore(RedisOptions options, RedisSpentPolicy policy)
+    : backend_(std::make_shared<RedisSingle>(RedisEndpoint{options.host, options.port},
+                                             RedisConnOptions{options.timeout, options.max_idle_connections,
+                                                              options.password})),
+      policy_(policy) {}
 
 Result<bool> RedisSpentStore::CheckAndInsert(ByteView key_id, ByteView nonce, int64_t expires_at) {
-  const std::string key = std::string(kRedisKeyPrefix) + HexEncode(SpentKeyHash(key_id, nonce));
-  const std::vector<std::string> args = {"SET", key, "1", "NX", "PXAT", std::to_string(expires_at * 1000)};
-  // A pooled connection may have gone stale (Redis restarted); then try once
-  // more on a fresh one. If the lost command had in fact run, the retry says
-  // "already spent": a false no, never a false yes.
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    redisContext* c = attempt == 0 ? TakeIdle() : nullptr;
-    const bool pooled = c != nullptr;
-    if (c == nullptr) {
-      auto fresh = Connect();
-      if (!fresh.ok()) return fresh.error();
-      c = *fresh;
-    }
-    ReplyPtr reply = Command(c, args);
-    if (!reply) {
-      std::string why = c->errstr;
-      redisFree(c);
-      if (pooled) continue;
-      return RedisDown("command failed: " + why);
-    }
-    if (reply->type == REDIS_REPLY_STATUS && std::strcmp(reply->str, "OK") == 0) {
-      Release(c);
-      return true;
-    }
-    if (reply->type == REDIS_REPLY_NIL) {
-      Release(c);
-      return false;
-    }
-    std::string why = reply->type == REDIS_REPLY_ERROR ? std::string(reply->str, reply->len) : "unexpected reply";
-    Release(c);
-    return RedisDown(why);
+  const std::string key = RedisSpentKey(key_id, nonce);
+  const int64_t until_ms = (expires_at + policy_.expiry_margin_seconds) * 1000;
+  std::vector<RedisArgs> commands = {{"SET", key, "1", "NX", "PXAT", std::to_string(until_ms)}};
+  if (policy_.wait_replicas > 0) {
+    commands.push_back({"WAIT", std::to_string(policy_.wait_replicas), std::to_string(policy_.wait_timeout.count())});
   }
-  return RedisDown("no connection");
+  auto replies = backend_->Run(key, commands);
+  if (!replies.ok()) return MakeError(ErrorCode::kUnavailable, "spent store (" + std::string(Kind()) + "): " +
+                                                                  replies.error().message);
+  const RedisValue& set = (*replies)[0];
+  if (set.type == RedisValue::Type::kNil) return false;  // already spent
+  if (!set.IsOk()) {
+    return MakeError(ErrorCode::kUnavailable, "spent store (" + std::string(Kind()) + "): " +
+                                                  (set.IsError() ? set.str : std::string("unexpected reply")));
+  }
+  if (policy_.wait_replicas > 0) {
+    const RedisValue& wait = (*replies)[1];
+    if (wait.type != RedisValue::Type::kInteger || wait.integer < policy_.wait_replicas) {
+      // Recorded on the primary, but not known to be on enough replicas: a
+      // failover now could forget it. Not a yes.
+      return MakeError(ErrorCode::kUnavailable,
+                       "spent store (" + std::string(Kind()) + "): WAIT " + std::to_string(policy_.wait_replicas) +
+                           " got " + (wait.type == RedisValue::Type::kInteger ? std::to_string(wait.integer) : wait.str));
+    }
+  }
+  return true;
 }
 
 Status RedisSpentStore::Ping() {
-  auto c = Connect();
-  if (!c.ok()) return c.error();
-  ReplyPtr reply = Command(*c, {"PING"});
-  if (!reply || reply->type == REDIS_REPLY_ERROR) {
-    redisFree(*c);
-    return RedisDown("PING failed");
-  }
-  Release(*c);
+  auto replies = backend_->Run(kRedisKeyPrefix, {{"PING"}});
+  if (!replies.ok()) return replies.error();
+  if ((*replies)[0].IsError()) return RedisUnavailable(Kind(), "PING: " + (*replies)[0].str);
   return Status::Ok();
 }
 
 // --- spec -----------------------------------------------------------------------
 
-Result<std::unique_ptr<SpentStore>> OpenSpentStore(std::string_view spec) {
+namespace {
+
+Result<std::vector<RedisEndpoint>> ParseEndpointList(std::string_view list, std::string_view what) {
+  std::vector<RedisEndpoint> out;
+  while (true) {
+    const auto comma = list.find(',');
+    auto e = ParseRedisEndpoint(list.substr(0, comma));
+    if (!e.ok()) return MakeError(ErrorCode::kInvalidArgument, std::string(what) + ": " + e.error().message);
+    out.push_back(*e);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  if (out.size() > 16) return MakeError(ErrorCode::kInvalidArgument, std::string(what) + ": at most 16 addresses");
+  return out;
+}
+
+bool IsMasterName(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+  });
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SpentStore>> OpenSpentStore(std::string_view spec, RedisSpentPolicy policy) {
   if (spec == "memory:") return std::unique_ptr<SpentStore>(new MemorySpentStore());
   constexpr std::string_view kSqlite = "sqlite:";
   constexpr std::string_view kRedis = "redis://";
+  constexpr std::string_view kSentinel = "redis-sentinel://";
+  constexpr std::string_view kCluster = "redis-cluster://";
   if (spec.substr(0, kSqlite.size()) == kSqlite && spec.size() > kSqlite.size()) {
     auto store = SqliteSpentStore::Open(std::string(spec.substr(kSqlite.size())));
     if (!store.ok()) return store.error();
     return std::unique_ptr<SpentStore>(std::move(*store));
   }
+  if (policy.wait_replicas < 0 || policy.wait_replicas > 16 || policy.wait_timeout.count() < 1 ||
+      policy.expiry_margin_seconds < 0) {
+    return MakeError(ErrorCode::kInvalidArgument, "bad Redis spent store policy");
+  }
+  RedisConnOptions conn;
+  if (const char* pw = std::getenv("YESNO_REDIS_PASSWORD"); pw != nullptr) conn.password = pw;
+  // A WAIT must fit in the command timeout.
+  conn.timeout = std::max(conn.timeout, policy.wait_timeout + std::chrono::milliseconds(500));
+  std::shared_ptr<RedisBackend> backend;
   if (spec.substr(0, kRedis.size()) == kRedis) {
     std::string_view rest = spec.substr(kRedis.size());
     while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-    const auto colon = rest.rfind(':');
-    RedisOptions options;
-    options.host = std::string(rest.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      const std::string_view port = rest.substr(colon + 1);
-      auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), options.port);
-      if (ec != std::errc() || ptr != port.data() + port.size() || options.port < 1 || options.port > 65535) {
-        return MakeError(ErrorCode::kInvalidArgument, "--spent-store redis://HOST:PORT: bad port");
-      }
+    auto e = ParseRedisEndpoint(rest.find(':') == std::string_view::npos ? std::string(rest) + ":6379"
+                                                                           : std::string(rest));
+    if (!e.ok()) return MakeError(ErrorCode::kInvalidArgument, "--spent-store redis://HOST:PORT: " + e.error().message);
+    backend = std::make_shared<RedisSingle>(*e, conn);
+  } else if (spec.substr(0, kSentinel.size()) == kSentinel) {
+    std::string_view rest = spec.substr(kSentinel.size());
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos || !IsMasterName(rest.substr(slash + 1))) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "--spent-store redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER: missing or bad MASTER name");
     }
-    if (options.host.empty() || options.host.find_first_of("/@?#") != std::string::npos) {
-      return MakeError(ErrorCode::kInvalidArgument, "--spent-store redis://HOST:PORT: bad host");
-    }
-    if (const char* pw = std::getenv("YESNO_REDIS_PASSWORD"); pw != nullptr) options.password = pw;
-    return std::unique_ptr<SpentStore>(new RedisSpentStore(std::move(options)));
+    auto sentinels = ParseEndpointList(rest.substr(0, slash), "--spent-store redis-sentinel://");
+    if (!sentinels.ok()) return sentinels.error();
+    backend = std::make_shared<RedisSentinel>(std::move(*sentinels), std::string(rest.substr(slash + 1)), conn);
+  } else if (spec.substr(0, kCluster.size()) == kCluster) {
+    std::string_view rest = spec.substr(kCluster.size());
+    while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+    auto seeds = ParseEndpointList(rest, "--spent-store redis-cluster://");
+    if (!seeds.ok()) return seeds.error();
+    backend = std::make_shared<RedisClusterRouter>(std::move(*seeds), conn);
+  } else {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--spent-store must be sqlite:PATH, redis://HOST:PORT, redis-sentinel://HOST:PORT[,...]/MASTER, "
+                     "redis-cluster://HOST:PORT[,...] or memory: (got '" + std::string(spec) + "')");
   }
-  return MakeError(ErrorCode::kInvalidArgument,
-                   "--spent-store must be sqlite:PATH, redis://HOST:PORT or memory: (got '" + std::string(spec) + "')");
+  return std::unique_ptr<SpentStore>(new RedisSpentStore(std::move(backend), policy));
 }
 
 }  // namespace yesno::verifier

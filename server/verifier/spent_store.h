@@ -10,7 +10,9 @@
 //
 //   memory:            one process, lost on restart (tests, benchmarks)
 //   sqlite:PATH        one host: WAL file, INSERT OR IGNORE, durable before yes
-//   redis://HOST:PORT  a fleet: SET yesno:spent:<hex> 1 NX PXAT <not_after_ms>
+//   redis://HOST:PORT  a fleet: SET ys:<32 hash bytes> 1 NX PXAT <not_after + margin>
+//   redis-sentinel://H:P,.../MASTER   the same, on the primary the Sentinels name
+//   redis-cluster://H:P,...           the same, sharded over a Redis Cluster
 //
 // A store that cannot answer returns an error (kUnavailable); the verifier
 // turns that into "no / unavailable", never into yes.
@@ -27,20 +29,23 @@
 #include <unordered_map>
 #include <vector>
 
+#include "redis_client.h"
 #include "sqlite.h"
 #include "yesno/bytes.h"
 #include "yesno/result.h"
 #include "yesno/verifier.h"
 
-struct redisContext;
-
 namespace yesno::verifier {
 
 inline constexpr char kSpentHashContext[] = "yesno-spent-v1";
-inline constexpr char kRedisKeyPrefix[] = "yesno:spent:";
+inline constexpr char kRedisKeyPrefix[] = "ys:";
 
 // SpentKeyHash is the 32-byte digest a store keeps instead of (key id, nonce).
 Bytes SpentKeyHash(ByteView key_id, ByteView nonce);
+// RedisSpentKey is the Redis key of a spent token: "ys:" followed by the 32
+// raw bytes of SpentKeyHash (35 bytes: about 124 bytes of Redis memory per
+// entry, where the hex spelling took 164; docs/benchmarks.md).
+std::string RedisSpentKey(ByteView key_id, ByteView nonce);
 
 // SpentStore is a SpentSet that can also drop entries whose key expired.
 class SpentStore : public SpentSet {
@@ -93,37 +98,50 @@ struct RedisOptions {
   std::string password;  // AUTH when not empty (from YESNO_REDIS_PASSWORD)
 };
 
+// RedisSpentPolicy is how a Redis spent set writes an entry.
+struct RedisSpentPolicy {
+  // wait_replicas > 0: after the SET, WAIT wait_replicas wait_timeout (same
+  // write, same connection); fewer acknowledgements in time -> kUnavailable
+  // (the verifier answers no/unavailable, never yes).
+  int wait_replicas = 0;
+  std::chrono::milliseconds wait_timeout{250};
+  // expiry_margin_seconds: entries live until the key's not-after plus
+  // this, so a Redis clock ahead of the verifiers cannot free a token that
+  // the verifiers still accept.
+  int64_t expiry_margin_seconds = 86400;
+};
+
 // RedisSpentStore shares the spent set among a fleet of verifiers through
-// one Redis: SET yesno:spent:<hex> 1 NX PXAT <expires_at * 1000>. It keeps a
-// small pool of connections (each used by one thread at a time), bounds
-// every connect and command by `timeout`, and drops a connection on any
-// error (the next call reconnects). Redis expires the entries itself.
+// Redis (one server, Sentinel or Cluster; redis_client.h):
+//   SET ys:<32 hash bytes> 1 NX PXAT <(expires_at + margin) * 1000>  [WAIT n ms]
+// one round trip (SET and WAIT are pipelined on one connection). The key
+// carries no hash tag: in a Cluster, entries spread over every node. Redis
+// expires the entries itself.
 class RedisSpentStore final : public SpentStore {
  public:
-  explicit RedisSpentStore(RedisOptions options) : options_(std::move(options)) {}
-  ~RedisSpentStore() override;
-  RedisSpentStore(const RedisSpentStore&) = delete;
-  RedisSpentStore& operator=(const RedisSpentStore&) = delete;
+  // One server at options.host:options.port.
+  explicit RedisSpentStore(RedisOptions options, RedisSpentPolicy policy = {});
+  RedisSpentStore(std::shared_ptr<RedisBackend> backend, RedisSpentPolicy policy)
+      : backend_(std::move(backend)), policy_(policy) {}
 
   Result<bool> CheckAndInsert(ByteView key_id, ByteView nonce, int64_t expires_at) override;
   Result<std::size_t> Purge(int64_t) override { return std::size_t{0}; }
-  std::string_view Kind() const override { return "redis"; }
+  std::string_view Kind() const override { return backend_->Kind(); }
   // Ping checks that the server answers (startup diagnostics).
   Status Ping();
+  // backend is the connection to Redis, shared with the gate session store.
+  const std::shared_ptr<RedisBackend>& backend() const { return backend_; }
 
  private:
-  Result<redisContext*> Connect() const;
-  redisContext* TakeIdle();
-  void Release(redisContext* c);
-
-  RedisOptions options_;
-  std::mutex mu_;
-  std::vector<redisContext*> idle_;
+  std::shared_ptr<RedisBackend> backend_;
+  RedisSpentPolicy policy_;
 };
 
-// OpenSpentStore opens "memory:", "sqlite:PATH" or "redis://HOST:PORT".
-// Fails with kInvalidArgument for any other spelling.
-Result<std::unique_ptr<SpentStore>> OpenSpentStore(std::string_view spec);
+// OpenSpentStore opens "memory:", "sqlite:PATH", "redis://HOST:PORT",
+// "redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER" or
+// "redis-cluster://HOST:PORT[,HOST:PORT...]"; `policy` applies to the Redis
+// ones. Fails with kInvalidArgument for any other spelling.
+Result<std::unique_ptr<SpentStore>> OpenSpentStore(std::string_view spec, RedisSpentPolicy policy = {});
 
 }  // namespace yesno::verifier
 

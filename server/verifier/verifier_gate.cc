@@ -73,6 +73,8 @@ std::optional<Response> RefuseAnswer(const Request& req, GateStore::Claim claim,
       return server::JsonError(req, http::status::gone, "session_expired", log);
     case GateStore::Claim::kClosed:
       return server::JsonError(req, http::status::conflict, "session_closed", log);
+    case GateStore::Claim::kUnavailable:
+      return server::JsonError(req, http::status::service_unavailable, "unavailable", log);
   }
   return server::JsonError(req, http::status::conflict, "session_closed", log);  // not reached
 }
@@ -180,7 +182,12 @@ Response VerifierService::Gate(const Request& req, RequestLog& log) const {
   rng_.Fill(session.browser_key);
   const std::string id = session.id;
   const std::string browser_key = Base64UrlEncode(View(session.browser_key), /*padding=*/false);
-  counters_.gate_evicted += gates_->Open(std::move(session), now);
+  auto evicted = gates_->OpenSession(std::move(session), now);
+  if (!evicted.ok()) {
+    return GateProblem(req, http::status::service_unavailable, "unavailable", "This site cannot check that right now",
+                       "Please try again in a moment.", "", log);
+  }
+  counters_.gate_evicted += *evicted;
   ++counters_.gate_opened;
 
   Response res = GatePageResponse(req, id, *claim, return_path);
@@ -326,6 +333,12 @@ Response VerifierService::GateDone(const Request& req, const std::string& id, Re
     return GateProblem(req, http::status::gone, "session_used", "This request was already used",
                        "Each request unlocks the site once. If you are not in yet, start again.", retry, log);
   };
+  if (s->state == GateState::kExpired) {
+    // Said before the browser check: the binding cookie expires with the
+    // session, so a page left open without JavaScript comes back without it.
+    return GateProblem(req, http::status::gone, "session_expired", "This request has expired",
+                       "Requests are valid for a few minutes. Start again to get a new one.", retry, log);
+  }
   if (!BrowserKeyMatches(req, *s)) {
     return GateProblem(req, http::status::forbidden, "wrong_browser", "This request belongs to another browser",
                        "Only the browser that opened this request can continue with it. Start again here.", retry,

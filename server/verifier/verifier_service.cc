@@ -32,7 +32,7 @@ VerifierService::VerifierService(VerifierOptions options, std::shared_ptr<SpentS
                                  Rng& rng)
     : cookie_key_(std::move(options.secrets.cookie_key)),
       public_prefix_(std::move(options.public_prefix)),
-      gates_(std::make_unique<GateStore>(options.gate)),
+      gates_(std::make_shared<GateStore>(options.gate)),
       session_seconds_(int64_t{options.session_minutes} * 60),
       secure_(options.origin.rfind("https://", 0) == 0),
       spent_(std::move(spent)),

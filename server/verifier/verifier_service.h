@@ -81,6 +81,12 @@ class VerifierService {
   // Handler adapts HandleRequest for server::HttpServer.
   server::Handler Handler() const;
 
+  // UseGateStore replaces the in-process gate session store (e.g. by
+  // RedisGateStore for a fleet). Call before serving.
+  void UseGateStore(std::shared_ptr<GateSessionStore> store) {
+    if (store) gates_ = std::move(store);
+  }
+
   server::Metrics& metrics() const { return *metrics_; }
   bool secure_cookies() const { return secure_; }
 
@@ -136,7 +142,7 @@ class VerifierService {
   VerifierContext ctx_;
   SecretBytes cookie_key_;
   std::string public_prefix_;
-  std::unique_ptr<GateStore> gates_;
+  std::shared_ptr<GateSessionStore> gates_;
   int64_t session_seconds_;
   bool secure_;
   std::shared_ptr<SpentSet> spent_;

@@ -20,6 +20,7 @@
 #include <iostream>
 #include <thread>
 
+#include "browser_site.h"
 #include "files.h"
 #include "http_client.h"
 #include "node_package.h"
@@ -36,16 +37,10 @@
 namespace yesno {
 namespace {
 
-using testing::ChildProcess;
 using testing::NodePackage;
 using testing::PrepareNodePackage;
-using testing::PrivateDir;
-using testing::ProcessResult;
-using testing::ReadText;
-using testing::ReplaceOnce;
 using testing::RunProcess;
 using testing::TrimEnd;
-using testing::WriteText;
 using testing::YearsAgo;
 using Json = nlohmann::json;
 
@@ -75,31 +70,14 @@ void SkipLoudly(const std::string& why) {
                "************************************************************************\n\n";
 }
 
-std::vector<std::string> WalletArgv(const std::string& w) {
-  return {YESNO_CLI_PATH, "--wallet", w + "/wallet", "--key-file", w + "/wallet.key"};
-}
+std::vector<std::string> WalletArgv(const std::string& w) { return testing::BrowserSite::WalletArgv(w); }
 
-// NewWallet enrolls someone born `birth` with the issuer at `issuer_url`.
-std::string NewWallet(const std::string& state, const std::string& issuer_url, const std::string& issuer_key,
-                      const std::string& name, const std::string& birth) {
-  auto ticket = RunProcess({YESNO_ISSUER_PATH, "enroll", "--state", state, "--birth-date", birth});
-  EXPECT_EQ(ticket.exit_code, 0) << ticket.err;
-  const std::string w = PrivateDir("browser", "wallet_" + name);
+// Refill fills a wallet apart from any visit (prove never refills).
+void Refill(const std::string& w) {
   std::vector<std::string> argv = WalletArgv(w);
-  argv.push_back("init");
-  EXPECT_EQ(RunProcess(argv).exit_code, 0);
-  argv = WalletArgv(w);
-  for (const std::string& a : {std::string("enroll"), std::string("--issuer"), issuer_url, std::string("--issuer-key"),
-                               issuer_key, std::string("--ticket"), ticket.out.substr(0, ticket.out.find('\n'))}) {
-    argv.push_back(a);
-  }
+  argv.insert(argv.end(), {"refill", "--target", "2"});
   auto r = RunProcess(argv);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  argv = WalletArgv(w);
-  argv.insert(argv.end(), {"refill", "--target", "2"});  // apart from any visit: prove never refills
-  r = RunProcess(argv);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return w;
 }
 
 TEST(BrowserGateTest, ChromiumUnlocksWithA19YearOldsWalletAndIsRefusedWithA16YearOlds) {
@@ -116,73 +94,13 @@ TEST(BrowserGateTest, ChromiumUnlocksWithA19YearOldsWalletAndIsRefusedWithA16Yea
   ASSERT_TRUE(node.ready) << node.why;
   ASSERT_TRUE(std::filesystem::exists(kNginx)) << kNginx << " is missing: run scripts/bootstrap (Debian package nginx)";
 
-  const std::string dir = PrivateDir("browser", "site");
-  // The issuer.
-  auto init = RunProcess({YESNO_ISSUER_PATH, "init", "--state", dir + "/issuer", "--name", "issuer.browser", "--claims",
-                          "age_over_18"});
-  ASSERT_EQ(init.exit_code, 0) << init.err;
-  const std::string issuer_key = init.out.substr(0, init.out.find('\n'));
-  auto issuer = ChildProcess::Start({YESNO_ISSUER_PATH, "serve", "--state", dir + "/issuer", "--listen", "127.0.0.1:0"},
-                                    dir + "/issuer.log");
-  ASSERT_TRUE(issuer);
-  auto issuer_url = issuer->WaitForListening();
-  ASSERT_TRUE(issuer_url);
-
-  // The verifier, behind the site's origin under /yesno.
-  const int site_port = testing::FreePort();
-  const std::string site = "http://127.0.0.1:" + std::to_string(site_port);
-  Json trust = Json::array({{{"name", "issuer.browser"}, {"directory", *issuer_url + kDirectoryPath}, {"key", issuer_key}}});
-  WriteText(dir + "/trust.json", trust.dump());
-  auto verifier = ChildProcess::Start({YESNO_VERIFIER_PATH, "serve", "--origin", site, "--trust", dir + "/trust.json",
-                                       "--listen", "127.0.0.1:0", "--spent-store", "memory:", "--public-prefix",
-                                       "/yesno"},
-                                      dir + "/verifier.log");
-  ASSERT_TRUE(verifier);
-  auto verifier_url = verifier->WaitForListening();
-  ASSERT_TRUE(verifier_url) << ReadText(dir + "/verifier.log");
-
-  // nginx with the shipped config, pointed at this test's verifier, port and files.
-  std::string conf = ReadText(YESNO_NGINX_CONF_PATH);
-  ASSERT_FALSE(conf.empty()) << YESNO_NGINX_CONF_PATH;
-  ReplaceOnce(conf, "server 127.0.0.1:8081;", "server " + verifier_url->substr(std::string("http://").size()) + ";");
-  ReplaceOnce(conf, "listen 127.0.0.1:8080;", "listen 127.0.0.1:" + std::to_string(site_port) + ";");
-  ReplaceOnce(conf, "root /var/www/site;", "root " + dir + "/www;");
-  ReplaceOnce(conf, "/var/log/nginx/yesno-site.access.log", dir + "/access.log");
-  WriteText(dir + "/yesno.conf", conf);
-  std::filesystem::create_directories(dir + "/www/adult");
-  std::filesystem::create_directories(dir + "/tmp");
-  WriteText(dir + "/www/adult/index.html",
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Members</title></head>"
-            "<body><h1>Adults only</h1><p id=\"secret\">The protected content.</p></body></html>\n");
-  WriteText(dir + "/www/index.html", "welcome\n");
-  WriteText(dir + "/www/favicon.ico", "");  // Chromium asks for it; a 404 would show up as a console error
-  const std::string main_conf = std::string(geteuid() == 0 ? "user root;\n" : "") +
-                                "worker_processes 1;\n"
-                                "pid " + dir + "/nginx.pid;\n"
-                                "error_log " + dir + "/error.log info;\n"
-                                "events { worker_connections 64; }\n"
-                                "http {\n"
-                                "  default_type text/html;\n"
-                                "  client_body_temp_path " + dir + "/tmp/body;\n"
-                                "  proxy_temp_path " + dir + "/tmp/proxy;\n"
-                                "  fastcgi_temp_path " + dir + "/tmp/fastcgi;\n"
-                                "  uwsgi_temp_path " + dir + "/tmp/uwsgi;\n"
-                                "  scgi_temp_path " + dir + "/tmp/scgi;\n"
-                                "  include " + dir + "/yesno.conf;\n"
-                                "}\n";
-  WriteText(dir + "/nginx.conf", main_conf);
-  auto nginx = ChildProcess::Start(
-      {kNginx, "-p", dir + "/", "-e", dir + "/error.log", "-c", dir + "/nginx.conf", "-g", "daemon off;"},
-      dir + "/nginx.stderr");
-  ASSERT_TRUE(nginx);
+  // The issuer, the verifier behind the site's origin under /yesno, nginx with the shipped config.
+  testing::BrowserSite site_env;
+  const std::string site_error = site_env.Start("browser");
+  ASSERT_EQ(site_error, "") << site_error;
+  const std::string dir = site_env.dir;
+  const std::string site = site_env.site;
   net::HttpClient client;
-  bool up = false;
-  for (int i = 0; i < 100 && !up; ++i) {
-    auto r = client.Get(testing::MustUrl(site + "/index.html"));
-    up = r.ok() && r->status == 200;
-    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_TRUE(up) << "nginx did not come up:\n" << ReadText(dir + "/nginx.stderr") << ReadText(dir + "/error.log");
 
   // Without a browser's Accept, the site still answers with the challenge (wallets, curl).
   auto r = client.Get(testing::MustUrl(site + "/adult/"));
@@ -196,8 +114,13 @@ TEST(BrowserGateTest, ChromiumUnlocksWithA19YearOldsWalletAndIsRefusedWithA16Yea
   EXPECT_EQ(r->Header("location"), "/yesno/gate?claim=age_over_18&return=/adult/?a=1&b=2");
 
   // The two people.
-  const std::string adult = NewWallet(dir + "/issuer", *issuer_url, issuer_key, "adult", YearsAgo(19));
-  const std::string minor = NewWallet(dir + "/issuer", *issuer_url, issuer_key, "minor", YearsAgo(16));
+  std::string why;
+  const std::string adult = site_env.NewWallet("adult", YearsAgo(19), why);
+  ASSERT_FALSE(adult.empty()) << why;
+  const std::string minor = site_env.NewWallet("minor", YearsAgo(16), why);
+  ASSERT_FALSE(minor.empty()) << why;
+  Refill(adult);
+  Refill(minor);
 
   const std::string shots = YESNO_BROWSER_SCREENSHOT_DIR;
   std::filesystem::remove_all(shots);
@@ -292,15 +215,9 @@ TEST(BrowserGateTest, ChromiumUnlocksWithA19YearOldsWalletAndIsRefusedWithA16Yea
   EXPECT_EQ(no.value("revisit_url", "").rfind(site + "/yesno/gate?claim=age_over_18&return=/adult/", 0), 0u)
       << no["revisit_url"];
 
-  nginx->Signal(SIGQUIT);
-  EXPECT_EQ(nginx->Wait(std::chrono::seconds(10)), 0);
-  verifier->Signal(SIGTERM);
-  EXPECT_EQ(verifier->Wait(std::chrono::seconds(20)), 0);
-  issuer->Signal(SIGTERM);
-  issuer->Wait(std::chrono::seconds(20));
-
   // The logs (nginx's private format and the verifier's) hold no session id.
-  const std::string logs = ReadText(dir + "/access.log") + ReadText(dir + "/verifier.log");
+  const std::string logs = site_env.Stop();
+  EXPECT_TRUE(site_env.stopped_cleanly) << "nginx or the verifier did not exit cleanly";
   EXPECT_NE(logs.find("/adult/"), std::string::npos);
   EXPECT_NE(logs.find("\"GET /yesno/gate/done/{id}\" 303"), std::string::npos) << logs;
   for (const auto& o : result["runs"]) {

@@ -134,24 +134,29 @@ TEST(VerifierRedisTest, TwoVerifiersSharingRedisAcceptEachTokenExactlyOnce) {
   EXPECT_EQ(replayed.load(), static_cast<int>(kTokens * (kTries - 1)));
   EXPECT_EQ(other.load(), 0);
 
-  // Redis holds 100 hashed keys that expire with the token key.
+  // Redis holds 100 hashed keys that expire a day after the token key.
   redisContext* c = redisConnect("127.0.0.1", redis.port());
   ASSERT_TRUE(c != nullptr && c->err == 0);
   Reply keys(static_cast<redisReply*>(redisCommand(c, "KEYS *")));
   ASSERT_TRUE(keys && keys->type == REDIS_REPLY_ARRAY);
   EXPECT_EQ(keys->elements, kTokens);
   std::string all_keys;
-  for (std::size_t i = 0; i < keys->elements; ++i) all_keys += std::string(keys->element[i]->str) + "\n";
+  for (std::size_t i = 0; i < keys->elements; ++i) {
+    all_keys += std::string(keys->element[i]->str, keys->element[i]->len) + "\n";
+    EXPECT_EQ(keys->element[i]->len, 3u + 32u) << "ys: + the 32 bytes of the hash";
+  }
   EXPECT_EQ(all_keys.rfind(verifier::kRedisKeyPrefix, 0), 0u);
   for (const auto& t : tokens) {
     const Bytes nonce(t.token.begin() + 2, t.token.begin() + 2 + kNonceBytes);
     EXPECT_EQ(all_keys.find(HexEncode(nonce)), std::string::npos);
+    EXPECT_EQ(all_keys.find(std::string(nonce.begin(), nonce.end())), std::string::npos);
   }
-  const std::string first(keys->element[0]->str);
-  Reply ttl(static_cast<redisReply*>(redisCommand(c, "PEXPIRETIME %s", first.c_str())));
+  const std::string first(keys->element[0]->str, keys->element[0]->len);
+  Reply ttl(static_cast<redisReply*>(redisCommand(c, "PEXPIRETIME %b", first.data(), first.size())));
   ASSERT_TRUE(ttl && ttl->type == REDIS_REPLY_INTEGER);
-  EXPECT_GT(ttl->integer, (Now() + 29 * 86400) * 1000LL);
-  EXPECT_LE(ttl->integer, (Now() + 30 * 86400) * 1000LL);
+  // The key's not-after plus the default one-day margin (--spent-expiry-margin).
+  EXPECT_GT(ttl->integer, (Now() + 30 * 86400) * 1000LL);
+  EXPECT_LE(ttl->integer, (Now() + 31 * 86400) * 1000LL);
   redisFree(c);
 
   // Redis gone: no/unavailable (503), never yes — at either verifier.
