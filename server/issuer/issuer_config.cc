@@ -82,14 +82,48 @@ Status ValidateConfig(const IssuerConfig& c) {
     return Invalid("--rsa-bits must be 2048: token type 0x0002 fixes the modulus at 2048 bits (RFC 9578 §6)");
   }
   if (c.quota < 1 || c.quota > kMaxQuota) return Invalid("--quota must be 1..10000");
+  if (Status s = ValidateStoreSpec(c.store); !s.ok()) return s;
   return Status::Ok();
+}
+
+Status ValidateStoreSpec(std::string_view store) {
+  if (store.empty() || store == "sqlite") return Status::Ok();
+  if (store.rfind("postgresql://", 0) != 0 && store.rfind("postgres://", 0) != 0) {
+    return Invalid("--store must be sqlite (the default: a file in the state directory) or a postgresql:// URL");
+  }
+  if (store.size() > 1024) return Invalid("--store URL is longer than 1024 characters");
+  for (char ch : store) {
+    if (static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e) {
+      return Invalid("--store URL must be printable ASCII without spaces");
+    }
+  }
+  if (IsPostgresPasswordInUrl(store)) {
+    return Invalid("--store must not carry a password (it would be written to issuer.json and shown by ps): put it in "
+                   "a PGPASSFILE (~/.pgpass, mode 0600) or the PGPASSWORD environment variable");
+  }
+  return Status::Ok();
+}
+
+bool IsPostgresStore(std::string_view store) {
+  return store.rfind("postgresql://", 0) == 0 || store.rfind("postgres://", 0) == 0;
+}
+
+bool IsPostgresPasswordInUrl(std::string_view url) {
+  if (url.find("password=") != std::string_view::npos) return true;
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return false;
+  const std::string_view rest = url.substr(scheme + 3);
+  const auto at = rest.find('@');
+  const auto slash = rest.find('/');
+  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at)) return false;
+  return rest.substr(0, at).find(':') != std::string_view::npos;
 }
 
 Result<IssuerConfig> ParseConfig(std::string_view text) {
   Json doc = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return MakeError(ErrorCode::kMalformedInput, "issuer.json: not JSON");
   static const std::set<std::string> kFields = {"version",    "name",     "claims", "attributes",
-                                                "epoch_days", "rsa_bits", "quota"};
+                                                "epoch_days", "rsa_bits", "quota",      "store"};
   for (const auto& [key, value] : doc.items()) {
     if (!kFields.count(key)) return MakeError(ErrorCode::kMalformedInput, "issuer.json: unknown field " + key);
   }
@@ -103,6 +137,10 @@ Result<IssuerConfig> ParseConfig(std::string_view text) {
     return MakeError(ErrorCode::kMalformedInput, "issuer.json: missing or mistyped field (or another version)");
   }
   c.name = name->get<std::string>();
+  if (auto store = doc.find("store"); store != doc.end()) {
+    if (!store->is_string()) return MakeError(ErrorCode::kMalformedInput, "issuer.json: store must be a string");
+    c.store = store->get<std::string>();
+  }
   if (Status s = ValidateConfig(c); !s.ok()) {
     return MakeError(ErrorCode::kMalformedInput, "issuer.json: " + s.error().message);
   }
@@ -118,6 +156,7 @@ std::string SerializeConfig(const IssuerConfig& c) {
   doc["epoch_days"] = c.epoch_days;
   doc["rsa_bits"] = c.rsa_bits;
   doc["quota"] = c.quota;
+  if (!c.store.empty()) doc["store"] = c.store;
   return doc.dump(2) + "\n";
 }
 

@@ -40,6 +40,9 @@ struct IssuerConfig {
   int epoch_days = 30;
   int rsa_bits = 2048;
   int quota = kDefaultQuota;  // tokens per (ticket, claim, epoch)
+  // store is where the shared state lives: empty for the embedded SQLite
+  // file, or a postgresql:// URL (no password in it) for a fleet.
+  std::string store;
 
   // OfferedClaims is age_claims then attributes: every claim with keys.
   std::vector<std::string> OfferedClaims() const;
@@ -60,6 +63,14 @@ bool IsValidIssuerName(std::string_view name);
 
 // ValidateConfig checks every field; the message says which one is wrong.
 Status ValidateConfig(const IssuerConfig& config);
+// ValidateStoreSpec accepts "" or "sqlite" (the embedded default) and a
+// postgresql:// (or postgres://) URL without a password.
+Status ValidateStoreSpec(std::string_view store);
+// IsPostgresStore tells whether `store` names a PostgreSQL database.
+bool IsPostgresStore(std::string_view store);
+// IsPostgresPasswordInUrl tells whether a URL carries a password
+// (user:password@ or a password= parameter).
+bool IsPostgresPasswordInUrl(std::string_view url);
 // ParseConfig strictly reads issuer.json (unknown fields are errors).
 Result<IssuerConfig> ParseConfig(std::string_view json);
 std::string SerializeConfig(const IssuerConfig& config);

@@ -1,9 +1,12 @@
 #include "issuer_files.h"
 
 #include <sodium.h>
+
+#include <algorithm>
 #include <sys/stat.h>
 
 #include "files.h"
+#include "pg_state_store.h"
 #include "state_store.h"
 #include "yesno/pop.h"
 #include "yesno/ticket.h"
@@ -57,11 +60,14 @@ Result<Bytes> InitState(const std::string& dir, const IssuerConfig& config, int6
                         const KeyGenerator& generate) {
   if (Status s = ValidateConfig(config); !s.ok()) return s.error();
   if (Status s = InitCrypto(); !s.ok()) return s.error();
+  const bool fleet = IsPostgresStore(config.store);
   if (files::Exists(StatePath(dir, kConfigFile))) {
     return MakeError(ErrorCode::kInvalidArgument, dir + " already holds an issuer (issuer.json); refusing to overwrite it");
   }
   if (Status s = files::MakePrivateDir(dir); !s.ok()) return s.error();
-  if (Status s = files::MakePrivateDir(StatePath(dir, kKeysDir)); !s.ok()) return s.error();
+  if (!fleet) {
+    if (Status s = files::MakePrivateDir(StatePath(dir, kKeysDir)); !s.ok()) return s.error();
+  }
 
   Ed25519KeyPair signing = GenerateEd25519KeyPair(rng);
   SecretBytes ticket_key(kTicketKeyBytes);
@@ -78,16 +84,72 @@ Result<Bytes> InitState(const std::string& dir, const IssuerConfig& config, int6
                                    std::pair{kAdminSecretFile, &admin_text}}) {
     if (Status s = files::WriteFileAtomic(StatePath(dir, file), View(*data), 0600); !s.ok()) return s.error();
   }
-  auto keys = KeyStore::Load(dir, config);
-  if (!keys.ok()) return keys.error();
-  auto maintained = (*keys)->Maintain(now, generate);
-  if (!maintained.ok()) return maintained.error();
-  auto state = StateStore::Open(StatePath(dir, kStateDbFile));
-  if (!state.ok()) return state.error();
+  if (fleet) {
+    SecretBytes kek(kKekBytes);
+    rng.Fill(kek);
+    if (Status s = files::WriteFileAtomic(StatePath(dir, kKekFile), View(kek), 0600); !s.ok()) return s.error();
+    auto secrets = LoadSecrets(dir);
+    if (!secrets.ok()) return secrets.error();
+    auto stores = OpenIssuerStores(dir, config, *secrets, StoreOptions{}, /*create=*/true);
+    if (!stores.ok()) return stores.error();
+    auto keys = KeyStore::LoadFromVault(stores->vault, config, now);
+    if (!keys.ok()) return keys.error();
+    auto maintained = (*keys)->Maintain(now, generate);
+    if (!maintained.ok()) return maintained.error();
+  } else {
+    auto keys = KeyStore::Load(dir, config);
+    if (!keys.ok()) return keys.error();
+    auto maintained = (*keys)->Maintain(now, generate);
+    if (!maintained.ok()) return maintained.error();
+    auto state = StateStore::Open(StatePath(dir, kStateDbFile));
+    if (!state.ok()) return state.error();
+  }
   // The config goes last: its presence marks a complete directory.
   const std::string json = SerializeConfig(config);
   if (Status s = files::WriteFileAtomic(StatePath(dir, kConfigFile), AsBytes(json), 0600); !s.ok()) return s.error();
   return signing.public_key;
+}
+
+Result<IssuerStores> OpenIssuerStores(const std::string& dir, const IssuerConfig& config,
+                                      const IssuerSecrets& secrets, const StoreOptions& options, bool create) {
+  const std::string spec = options.override_spec.empty() ? config.store : options.override_spec;
+  if (Status s = ValidateStoreSpec(spec); !s.ok()) return s.error();
+  IssuerStores out;
+  if (!IsPostgresStore(spec)) {
+    auto state = StateStore::Open(StatePath(dir, kStateDbFile));
+    if (!state.ok()) return state.error();
+    out.state = std::move(*state);
+    out.kind = "sqlite";
+    return out;
+  }
+  if (options.pool_size < 1 || options.pool_size > 64) {
+    return MakeError(ErrorCode::kInvalidArgument, "the PostgreSQL pool size must be 1..64");
+  }
+  const std::string kek_path = StatePath(dir, kKekFile);
+  if (!files::Exists(kek_path)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     kek_path + " is missing: a PostgreSQL store needs the key-encryption key made by `yesno-issuer "
+                                "init --store` (copy it from the state directory of an existing instance)");
+  }
+  auto kek = ReadExact(kek_path, kKekBytes);
+  if (!kek.ok()) return kek.error();
+  PgStoreOptions o;
+  o.pool.url = spec;
+  o.pool.size = options.pool_size;
+  o.pool.statement_timeout_ms = options.statement_timeout_ms;
+  o.pool.connect_timeout_s = std::max(2, (options.statement_timeout_ms + 999) / 1000);  // libpq's minimum is 2
+  o.pool.acquire_timeout = std::chrono::milliseconds(options.statement_timeout_ms);
+  o.issuer_name = config.name;
+  o.public_key = secrets.public_key;
+  o.kek = std::move(*kek);
+  o.create = create;
+  auto store = PgStateStore::Open(std::move(o));
+  if (!store.ok()) return store.error();
+  std::shared_ptr<PgStateStore> shared = std::move(*store);
+  out.state = shared;
+  out.vault = shared;
+  out.kind = "postgresql";
+  return out;
 }
 
 Status CheckStateDir(const std::string& dir) {

@@ -9,6 +9,10 @@
 //                        delete it to turn HTTP enrollment off
 //     keys/<claim>.<epoch>.der   RSA token keys (PKCS#8 DER)
 //     state.db           SQLite: quota counters, deny-list, issued counts
+//                        (embedded default)
+//     store.kek          with a PostgreSQL store: the 32-byte key-encryption
+//                        key that seals the token keys kept in the database
+//                        (instead of keys/ and state.db)
 //
 // Every file is 0600. Nothing in DIR describes a person.
 #ifndef YESNO_SERVER_ISSUER_ISSUER_FILES_H_
@@ -19,6 +23,7 @@
 
 #include "issuer_config.h"
 #include "key_store.h"
+#include "state_store.h"
 #include "yesno/bytes.h"
 #include "yesno/result.h"
 #include "yesno/rng.h"
@@ -32,6 +37,7 @@ inline constexpr char kTicketKeyFile[] = "ticket.key";
 inline constexpr char kAdminSecretFile[] = "admin.secret";
 inline constexpr char kKeysDir[] = "keys";
 inline constexpr char kStateDbFile[] = "state.db";
+inline constexpr char kKekFile[] = "store.kek";
 
 inline std::string StatePath(const std::string& dir, const char* file) { return dir + "/" + file; }
 
@@ -43,9 +49,31 @@ struct IssuerSecrets {
   std::optional<SecretBytes> admin_secret;  // absent when admin.secret is absent
 };
 
+// StoreOptions chooses and tunes the state store.
+struct StoreOptions {
+  std::string override_spec;  // serve --store: replaces the config's store when set
+  int pool_size = 4;          // PostgreSQL connections per process
+  int statement_timeout_ms = 3000;
+};
+
+// IssuerStores is the opened state store and, for a fleet, the key vault
+// (null: keys are files in DIR/keys).
+struct IssuerStores {
+  std::shared_ptr<StateStore> state;
+  std::shared_ptr<KeyVault> vault;
+  std::string kind;  // "sqlite" or "postgresql" (for logs; never the URL)
+};
+
+// OpenIssuerStores opens the store `config.store` (or `options.override_spec`)
+// names: SQLite in DIR, or PostgreSQL with DIR/store.kek. With `create`
+// (init) an empty PostgreSQL database is claimed for this issuer.
+Result<IssuerStores> OpenIssuerStores(const std::string& dir, const IssuerConfig& config,
+                                      const IssuerSecrets& secrets, const StoreOptions& options, bool create = false);
+
 // InitState creates `dir` (0700) with fresh secrets, RSA keys for the current
 // and next epoch of every offered claim, an empty state database, and the
-// config. Refuses a directory that already holds an issuer. Returns the
+// config. With a PostgreSQL `config.store` it also writes DIR/store.kek,
+// creates the schema and keeps the keys (sealed) in the database. Refuses a directory that already holds an issuer. Returns the
 // issuer's public signing key.
 Result<Bytes> InitState(const std::string& dir, const IssuerConfig& config, int64_t now, Rng& rng,
                         const KeyGenerator& generate);

@@ -68,30 +68,32 @@ std::variant<EnrollResult, EnrollError> Enroll(const IssuerConfig& config, const
 }
 
 Result<std::unique_ptr<IssuerService>> IssuerService::Open(const std::string& dir, const Clock& clock, Rng& rng,
-                                                           KeyGenerator generate) {
+                                                           KeyGenerator generate, const StoreOptions& store) {
   if (Status s = CheckStateDir(dir); !s.ok()) return s.error();
   auto config = LoadConfig(dir);
   if (!config.ok()) return config.error();
   auto secrets = LoadSecrets(dir);
   if (!secrets.ok()) return secrets.error();
-  auto keys = KeyStore::Load(dir, *config);
+  auto stores = OpenIssuerStores(dir, *config, *secrets, store);
+  if (!stores.ok()) return stores.error();
+  auto keys = stores->vault ? KeyStore::LoadFromVault(stores->vault, *config, clock.NowSeconds())
+                            : KeyStore::Load(dir, *config);
   if (!keys.ok()) return keys.error();
-  auto state = StateStore::Open(StatePath(dir, kStateDbFile));
-  if (!state.ok()) return state.error();
   if (!generate) generate = DefaultKeyGenerator(config->rsa_bits);
   return std::unique_ptr<IssuerService>(new IssuerService(dir, std::move(*config), std::move(*secrets),
-                                                          std::move(*keys), std::move(*state), clock, rng,
+                                                          std::move(*keys), std::move(*stores), clock, rng,
                                                           std::move(generate)));
 }
 
 IssuerService::IssuerService(std::string dir, IssuerConfig config, IssuerSecrets secrets,
-                             std::unique_ptr<KeyStore> keys, std::unique_ptr<StateStore> state, const Clock& clock,
-                             Rng& rng, KeyGenerator generate)
+                             std::unique_ptr<KeyStore> keys, IssuerStores stores, const Clock& clock, Rng& rng,
+                             KeyGenerator generate)
     : dir_(std::move(dir)),
       config_(std::move(config)),
       secrets_(std::move(secrets)),
       keys_(std::move(keys)),
-      state_(std::move(state)),
+      state_(std::move(stores.state)),
+      store_kind_(std::move(stores.kind)),
       clock_(clock),
       rng_(rng),
       generate_(std::move(generate)) {

@@ -61,14 +61,17 @@ class IssuerService {
   // keys: call Maintain() before serving. HandleRequest and Maintain may run
   // on several threads at once; `rng` must then be thread-safe (SystemRng
   // is) and `clock` must outlive the service.
+  // `store` picks and tunes the state store (default: the one issuer.json
+  // names). With a PostgreSQL store the keys come from the database.
   static Result<std::unique_ptr<IssuerService>> Open(const std::string& dir, const Clock& clock, Rng& rng,
-                                                     KeyGenerator generate = {});
+                                                     KeyGenerator generate = {}, const StoreOptions& store = {});
 
   // HandleRequest answers one request; it never throws for bad input.
   server::Response HandleRequest(const server::Request& req, server::RequestLog& log);
 
   // Maintain generates due keys, deletes expired ones and prunes the state
-  // database. Call at startup and periodically.
+  // database. Call at startup and periodically. With a shared store it
+  // first loads the keys other instances made.
   Result<KeyStore::MaintainReport> Maintain();
 
   // Observe is the HttpServer observer (request metrics).
@@ -78,11 +81,12 @@ class IssuerService {
   const Bytes& public_key() const { return secrets_.public_key; }
   KeyStore& keys() { return *keys_; }
   StateStore& state() { return *state_; }
+  const std::string& store_kind() const { return store_kind_; }
   server::Metrics& metrics() { return metrics_; }
 
  private:
   IssuerService(std::string dir, IssuerConfig config, IssuerSecrets secrets, std::unique_ptr<KeyStore> keys,
-                std::unique_ptr<StateStore> state, const Clock& clock, Rng& rng, KeyGenerator generate);
+                IssuerStores stores, const Clock& clock, Rng& rng, KeyGenerator generate);
 
   // TicketCheck opens and checks the bearer ticket; on failure it fills
   // `error` with the response to send.
@@ -106,7 +110,8 @@ class IssuerService {
   IssuerConfig config_;
   IssuerSecrets secrets_;
   std::unique_ptr<KeyStore> keys_;
-  std::unique_ptr<StateStore> state_;
+  std::shared_ptr<StateStore> state_;
+  std::string store_kind_;
   const Clock& clock_;
   Rng& rng_;
   KeyGenerator generate_;

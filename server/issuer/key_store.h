@@ -7,6 +7,12 @@
 // time, and deletes keys past their not-after. Lookups compute everything
 // from `now`, so a key is never listed or used outside its window even if
 // Maintain has not run yet.
+//
+// A fleet keeps its keys in a KeyVault instead (the PostgreSQL store, keys
+// encrypted under the state directory's key-encryption key): Maintain then
+// reloads every key from the vault, and generates missing ones only under
+// the vault's fleet-wide lock, after re-reading what is there, so exactly
+// one instance makes each key and every instance serves the same keys.
 #ifndef YESNO_SERVER_ISSUER_KEY_STORE_H_
 #define YESNO_SERVER_ISSUER_KEY_STORE_H_
 
@@ -21,6 +27,7 @@
 #include "issuer_config.h"
 #include "yesno/blind_rsa.h"
 #include "yesno/result.h"
+#include "yesno/secret_bytes.h"
 
 namespace yesno::issuer {
 
@@ -43,12 +50,40 @@ struct EpochKey {
 // last-byte collision).
 using KeyGenerator = std::function<Result<RsaPrivateKey>()>;
 
+// StoredKey is one token key as a KeyVault holds it (decrypted).
+struct StoredKey {
+  std::string claim;
+  int64_t epoch = 0;
+  int64_t not_after = 0;
+  Bytes key_id;    // token_key_id (public)
+  SecretBytes der;  // PKCS#8 DER of the private key
+};
+
+// KeyVault is shared storage for the token keys of a fleet of instances.
+class KeyVault {
+ public:
+  virtual ~KeyVault() = default;
+  // LoadKeys returns every stored key, decrypted; it fails if one does not
+  // decrypt (wrong key-encryption key or a tampered row).
+  virtual Result<std::vector<StoredKey>> LoadKeys() = 0;
+  // UnderKeyLock holds the fleet-wide key lock, reads the stored keys, and
+  // stores the keys `make` returns for them before releasing the lock.
+  using KeyMaker = std::function<Result<std::vector<StoredKey>>(const std::vector<StoredKey>& present)>;
+  virtual Status UnderKeyLock(const KeyMaker& make) = 0;
+  // DeleteExpiredKeys removes keys whose not-after is at or before `now`
+  // and returns how many.
+  virtual Result<int> DeleteExpiredKeys(int64_t now) = 0;
+};
+
 class KeyStore {
  public:
   // Load reads every key file of the configured claims in `dir`/keys. It
   // fails if a file is unreadable or not a 2048-bit key, or if two keys that
   // are listed at the same time share a last key-id byte.
   static Result<std::unique_ptr<KeyStore>> Load(const std::string& dir, const IssuerConfig& config);
+  // LoadFromVault reads every key of the configured claims from `vault`.
+  static Result<std::unique_ptr<KeyStore>> LoadFromVault(std::shared_ptr<KeyVault> vault, const IssuerConfig& config,
+                                                         int64_t now);
 
   struct MaintainReport {
     int generated = 0;
@@ -73,12 +108,26 @@ class KeyStore {
 
  private:
   KeyStore(std::string keys_dir, IssuerConfig config) : keys_dir_(std::move(keys_dir)), config_(std::move(config)) {}
+  Result<MaintainReport> MaintainVault(int64_t now, const KeyGenerator& generate);
+  // ReloadFromVault replaces the keys held by those in the vault (not
+  // expired at `now`, of offered claims).
+  Status ReloadFromVault(int64_t now);
+  // MissingKeys lists the (claim, epoch) pairs that must exist at `now`
+  // and are not in `have`.
+  std::vector<std::pair<std::string, int64_t>> MissingKeys(
+      int64_t now, const std::vector<std::shared_ptr<const EpochKey>>& have) const;
+  // FreshKey generates a key for (claim, epoch) whose last key-id byte
+  // collides with none of `others` listed at the same time.
+  Result<std::shared_ptr<const EpochKey>> FreshKey(const std::string& claim, int64_t epoch,
+                                                   const std::vector<std::shared_ptr<const EpochKey>>& others,
+                                                   const KeyGenerator& generate) const;
   std::shared_ptr<const EpochKey> MakeEntry(const std::string& claim, int64_t epoch, RsaPrivateKey key) const;
   std::string PathFor(const std::string& claim, int64_t epoch) const;
   int ClaimRank(const std::string& claim) const;
 
   std::string keys_dir_;
   IssuerConfig config_;
+  std::shared_ptr<KeyVault> vault_;  // null: files in keys_dir_
   std::mutex maintain_mu_;
   mutable std::shared_mutex mu_;
   std::vector<std::shared_ptr<const EpochKey>> keys_;

@@ -1,7 +1,7 @@
 // main.cc — the yesno-issuer program: a thin shell around IssuerService.
 //
-//   yesno-issuer init   --state DIR --name NAME [--claims ...] [--attributes ...]
-//   yesno-issuer serve  --state DIR --listen 127.0.0.1:8082 [--tls-cert F --tls-key F]
+//   yesno-issuer init   --state DIR --name NAME [--claims ...] [--attributes ...] [--store postgresql://...]
+//   yesno-issuer serve  --state DIR --listen 127.0.0.1:8082 [--tls-cert F --tls-key F] [--store URL]
 //   yesno-issuer enroll --state DIR --birth-date YYYY-MM-DD [--attribute A ...]
 //   yesno-issuer revoke --state DIR --ticket T|-
 //   yesno-issuer public-key --state DIR
@@ -49,6 +49,9 @@ struct InitFlags {
 
 struct ServeFlags {
   std::string state;
+  std::string store;
+  int store_pool = 4;
+  int store_timeout_ms = 3000;
   std::string listen = "127.0.0.1:8082";  // nginx (deploy/nginx) takes 8080, the verifier 8081
   std::string tls_cert;
   std::string tls_key;
@@ -67,10 +70,12 @@ struct EnrollFlags {
 
 struct RevokeFlags {
   std::string state;
+  std::string store;
   std::string ticket;
 };
 
-int RunInit(const InitFlags& f) {
+int RunInit(InitFlags f) {
+  if (f.config.store == "sqlite") f.config.store.clear();
   if (Status s = ValidateConfig(f.config); !s.ok()) return Fail(s.error().message);
   SystemRng rng;
   SystemClock clock;
@@ -81,6 +86,11 @@ int RunInit(const InitFlags& f) {
   std::cerr << "issuer '" << f.config.name << "' initialised in " << f.state
             << ". Its public signing key (holders and verifiers pin it) follows on stdout.\n"
             << "The operator secret for POST /admin/enroll is in " << StatePath(f.state, kAdminSecretFile) << ".\n";
+  if (IsPostgresStore(f.config.store)) {
+    std::cerr << "State and token keys are in PostgreSQL; the keys are sealed under " << StatePath(f.state, kKekFile)
+              << ". Start more instances from copies of " << f.state << " (docs/operations.md, \"Running several "
+              << "issuers\").\n";
+  }
   std::cout << Base64UrlEncode(*pk) << std::endl;
   return kExitOk;
 }
@@ -93,6 +103,9 @@ int RunServe(const ServeFlags& f) {
   if (f.threads < 1 || f.threads > 256) return Fail("--threads must be 1..256");
   if (f.max_connections < 1 || f.max_connections > 100000) return Fail("--max-connections must be 1..100000");
   if (f.maintenance_seconds < 1 || f.maintenance_seconds > 86400) return Fail("--maintenance-seconds must be 1..86400");
+  if (f.store_pool < 1 || f.store_pool > 64) return Fail("--store-pool must be 1..64");
+  if (f.store_timeout_ms < 100 || f.store_timeout_ms > 60000) return Fail("--store-timeout-ms must be 100..60000");
+  if (Status s = ValidateStoreSpec(f.store); !s.ok()) return Fail(s.error().message);
   if (Status s = CheckStateDir(f.state); !s.ok()) return Fail(s.error().message);
   auto listen = server::ParseListen(f.listen);
   if (!listen.ok()) return Fail(listen.error().message);
@@ -120,7 +133,19 @@ int RunServe(const ServeFlags& f) {
 
   SystemRng rng;
   SystemClock clock;
-  auto service = IssuerService::Open(f.state, clock, rng);
+  StoreOptions store;
+  store.override_spec = f.store == "sqlite" ? std::string() : f.store;
+  store.pool_size = f.store_pool;
+  store.statement_timeout_ms = f.store_timeout_ms;
+  if (f.store == "sqlite") {
+    // An explicit --store sqlite overrides a PostgreSQL store in issuer.json.
+    auto config = LoadConfig(f.state);
+    if (config.ok() && IsPostgresStore(config->store)) {
+      return Fail("--store sqlite cannot serve an issuer whose keys are in PostgreSQL (issuer.json names a "
+                  "postgresql:// store)");
+    }
+  }
+  auto service = IssuerService::Open(f.state, clock, rng, {}, store);
   if (!service.ok()) return Fail(service.error().message);
   auto maintained = (*service)->Maintain();
   if (!maintained.ok()) return Fail("key maintenance: " + maintained.error().message);
@@ -165,7 +190,8 @@ int RunServe(const ServeFlags& f) {
   });
 
   server::LogEvent(kServerName, "serving issuer " + (*service)->config().name + " with " +
-                                    std::to_string((*service)->keys().All().size()) + " token keys");
+                                    std::to_string((*service)->keys().All().size()) + " token keys (store: " +
+                                    (*service)->store_kind() + ")");
   std::printf("%s listening on %s\n", kServerName, srv->url().c_str());
   std::fflush(stdout);
   const int rc = srv->Run(/*handle_signals=*/false);
@@ -215,9 +241,13 @@ int RunRevoke(const RevokeFlags& f) {
   if (!ticket.ok()) return Fail(ticket.error().message);
   auto contents = OpenTicket(secrets->ticket_key, config->name, *ticket);
   if (!contents.ok()) return Fail("this is not a ticket of this issuer (it does not open with its ticket key)");
-  auto state = StateStore::Open(StatePath(f.state, kStateDbFile));
-  if (!state.ok()) return Fail(state.error().message);
-  if (Status s = (*state)->Revoke(TicketHash(secrets->ticket_hash_key, contents->ticket_id), contents->expires_at);
+  StoreOptions store;
+  store.override_spec = f.store;
+  store.pool_size = 1;
+  auto stores = OpenIssuerStores(f.state, *config, *secrets, store);
+  if (!stores.ok()) return Fail(stores.error().message);
+  auto& state = stores->state;
+  if (Status s = state->Revoke(TicketHash(secrets->ticket_hash_key, contents->ticket_id), contents->expires_at);
       !s.ok()) {
     return Fail(s.error().message);
   }
@@ -255,7 +285,9 @@ int main(int argc, char** argv) {
       "init",
       "Create a state directory (0700): Ed25519 directory-signing key, ticket key, operator secret "
       "(admin.secret), and RSA token keys for the current and next epoch of every claim. Prints the public "
-      "signing key (base64url) on stdout.");
+      "signing key (base64url) on stdout. With --store postgresql://... the quotas, deny-list and token keys "
+      "live in that (empty) database instead, the keys sealed under a key-encryption key written to "
+      "DIR/store.kek; more instances run from copies of DIR.");
   init_cmd->add_option("--state", init.state, "State directory to create")->required();
   init_cmd->add_option("--name", init.config.name, "Issuer name (TokenChallenge issuer_name), e.g. issuer.example")
       ->required();
@@ -271,6 +303,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   init_cmd->add_option("--quota", init.config.quota, "Tokens per ticket, claim and epoch (1..10000)")
       ->capture_default_str();
+  init_cmd->add_option("--store", init.config.store,
+                       "Where the shared state lives: sqlite (default: DIR/state.db and DIR/keys, one process) or "
+                       "postgresql://USER@HOST:PORT/DB for several issuer processes sharing one database (the schema "
+                       "is created; no password in the URL: use ~/.pgpass or PGPASSWORD). Recorded in DIR/issuer.json");
 
   ServeFlags serve;
   CLI::App* serve_cmd = app.add_subcommand(
@@ -288,7 +324,17 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("--allow-plain-http", serve.allow_plain_http,
                       "Allow plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)");
   serve_cmd->add_option("--maintenance-seconds", serve.maintenance_seconds,
-                        "How often to check for due key rotation and prune state")
+                        "How often to check for due key rotation and prune state (with PostgreSQL: also how soon "
+                        "this instance loads keys another instance made)")
+      ->capture_default_str();
+  serve_cmd->add_option("--store", serve.store,
+                        "Override the store recorded by init: a postgresql://USER@HOST:PORT/DB URL (e.g. another host "
+                        "name for the same database; no password: use ~/.pgpass or PGPASSWORD). Default: the store "
+                        "in DIR/issuer.json");
+  serve_cmd->add_option("--store-pool", serve.store_pool, "PostgreSQL connections per process (1..64)")
+      ->capture_default_str();
+  serve_cmd->add_option("--store-timeout-ms", serve.store_timeout_ms,
+                        "PostgreSQL statement and connect budget; past it a request gets 503 unavailable")
       ->capture_default_str();
 
   EnrollFlags enroll;
@@ -309,6 +355,7 @@ int main(int argc, char** argv) {
   CLI::App* revoke_cmd = app.add_subcommand(
       "revoke", "Put a ticket on the deny-list: token requests with it are refused from then on.");
   revoke_cmd->add_option("--state", revoke.state, "State directory")->required();
+  revoke_cmd->add_option("--store", revoke.store, "Override the store recorded by init (postgresql:// URL)");
   revoke_cmd->add_option("--ticket", revoke.ticket, "The ticket, or - to read it from stdin (keeps it out of ps)")
       ->required();
 
@@ -328,7 +375,7 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kExitError;
   }
-  if (init_cmd->parsed()) return RunInit(init);
+  if (init_cmd->parsed()) return RunInit(std::move(init));
   if (serve_cmd->parsed()) return RunServe(serve);
   if (enroll_cmd->parsed()) return RunEnroll(enroll);
   if (revoke_cmd->parsed()) return RunRevoke(revoke);

@@ -47,13 +47,19 @@ class Transaction {
 }  // namespace
 
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+  auto store = SqliteStateStore::Open(path);
+  if (!store.ok()) return store.error();
+  return std::unique_ptr<StateStore>(std::move(*store));
+}
+
+Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::Open(const std::string& path) {
   auto db = sql::Db::Open(path);
   if (!db.ok()) return db.error();
   if (Status s = (*db)->Exec(kSchema); !s.ok()) return s.error();
-  return std::unique_ptr<StateStore>(new StateStore(std::move(*db)));
+  return std::unique_ptr<SqliteStateStore>(new SqliteStateStore(std::move(*db)));
 }
 
-Result<bool> StateStore::IsRevoked(ByteView ticket_hash) {
+Result<bool> SqliteStateStore::IsRevoked(ByteView ticket_hash) {
   std::lock_guard<std::mutex> lock(mu_);
   auto stmt = db_->Prepare("SELECT 1 FROM denylist WHERE ticket_hash = ?1");
   if (!stmt.ok()) return stmt.error();
@@ -61,7 +67,7 @@ Result<bool> StateStore::IsRevoked(ByteView ticket_hash) {
   return stmt->Step();
 }
 
-Status StateStore::Revoke(ByteView ticket_hash, int64_t expires_at) {
+Status SqliteStateStore::Revoke(ByteView ticket_hash, int64_t expires_at) {
   std::lock_guard<std::mutex> lock(mu_);
   auto stmt = db_->Prepare(
       "INSERT INTO denylist (ticket_hash, expires_at) VALUES (?1, ?2) "
@@ -71,7 +77,7 @@ Status StateStore::Revoke(ByteView ticket_hash, int64_t expires_at) {
   return stmt->Run();
 }
 
-Result<std::map<std::string, int>> StateStore::ReserveQuota(ByteView ticket_hash, int64_t epoch,
+Result<std::map<std::string, int>> SqliteStateStore::ReserveQuota(ByteView ticket_hash, int64_t epoch,
                                                             const std::map<std::string, int>& wanted, int limit) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(*db_);
@@ -99,7 +105,7 @@ Result<std::map<std::string, int>> StateStore::ReserveQuota(ByteView ticket_hash
   return granted;
 }
 
-Result<int64_t> StateStore::QuotaUsed(ByteView ticket_hash, const std::string& claim, int64_t epoch) {
+Result<int64_t> SqliteStateStore::QuotaUsed(ByteView ticket_hash, const std::string& claim, int64_t epoch) {
   std::lock_guard<std::mutex> lock(mu_);
   auto read = db_->Prepare("SELECT used FROM quota WHERE ticket_hash = ?1 AND claim = ?2 AND epoch = ?3");
   if (!read.ok()) return read.error();
@@ -109,7 +115,7 @@ Result<int64_t> StateStore::QuotaUsed(ByteView ticket_hash, const std::string& c
   return *row ? read->Int(0) : int64_t{0};
 }
 
-Status StateStore::AddIssued(const std::map<Bytes, int64_t>& by_key_id) {
+Status SqliteStateStore::AddIssued(const std::map<Bytes, int64_t>& by_key_id) {
   if (by_key_id.empty()) return Status::Ok();
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(*db_);
@@ -125,7 +131,7 @@ Status StateStore::AddIssued(const std::map<Bytes, int64_t>& by_key_id) {
   return tx.Commit();
 }
 
-Result<int64_t> StateStore::Issued(ByteView key_id) {
+Result<int64_t> SqliteStateStore::Issued(ByteView key_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto read = db_->Prepare("SELECT count FROM issued WHERE key_id = ?1");
   if (!read.ok()) return read.error();
@@ -135,7 +141,7 @@ Result<int64_t> StateStore::Issued(ByteView key_id) {
   return *row ? read->Int(0) : int64_t{0};
 }
 
-Status StateStore::Prune(int64_t current_epoch, int64_t now, const std::vector<Bytes>& keep_key_ids) {
+Status SqliteStateStore::Prune(int64_t current_epoch, int64_t now, const std::vector<Bytes>& keep_key_ids) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();

@@ -1,6 +1,8 @@
-// state_store.h — the issuer's only mutable state, in SQLite (WAL,
-// synchronous=FULL): per-(ticket, claim, epoch) quota counters, the ticket
-// deny-list and per-key issued counts.
+// state_store.h — the issuer's only mutable state: per-(ticket, claim,
+// epoch) quota counters, the ticket deny-list and per-key issued counts.
+// StateStore is the interface; SqliteStateStore (SQLite, WAL,
+// synchronous=FULL, one file in the state directory) is the embedded
+// default, PgStateStore (pg_state_store.h) the shared store of a fleet.
 //
 // Tickets appear only as TicketHash(ticket id) — a keyed hash — never as the
 // ticket, a birth date or attributes. Quota rows of past epochs and deny-list
@@ -23,36 +25,61 @@ namespace yesno::issuer {
 
 class StateStore {
  public:
-  // Open opens or creates the database and its schema.
+  virtual ~StateStore() = default;
+
+  // Open opens or creates the SQLite database and its schema (the embedded
+  // default; OpenIssuerStores in issuer_store.h picks the store by config).
   static Result<std::unique_ptr<StateStore>> Open(const std::string& path);
 
-  Result<bool> IsRevoked(ByteView ticket_hash);
+  // Every method fails with kUnavailable when the store cannot answer; the
+  // service then refuses with 503 `unavailable` and signs nothing.
+  virtual Result<bool> IsRevoked(ByteView ticket_hash) = 0;
   // Revoke adds a ticket to the deny-list (idempotent). `expires_at` is the
   // ticket's own expiry, after which the row may be pruned.
-  Status Revoke(ByteView ticket_hash, int64_t expires_at);
+  virtual Status Revoke(ByteView ticket_hash, int64_t expires_at) = 0;
 
-  // ReserveQuota atomically (one IMMEDIATE transaction, committed before any
-  // signing) grants up to `wanted[claim]` tokens per claim within `limit`
-  // for (ticket, claim, epoch) and counts them as used. Returns the granted
+  // ReserveQuota atomically (one transaction, committed before any signing)
+  // grants up to `wanted[claim]` tokens per claim within `limit` for
+  // (ticket, claim, epoch) and counts them as used. Returns the granted
   // count per claim. A crash after this point can only lose tokens, never
-  // exceed the quota.
-  Result<std::map<std::string, int>> ReserveQuota(ByteView ticket_hash, int64_t epoch,
-                                                   const std::map<std::string, int>& wanted, int limit);
+  // exceed the quota; several processes sharing one store never exceed it
+  // together.
+  virtual Result<std::map<std::string, int>> ReserveQuota(ByteView ticket_hash, int64_t epoch,
+                                                           const std::map<std::string, int>& wanted, int limit) = 0;
   // QuotaUsed reads the used count (0 if none).
-  Result<int64_t> QuotaUsed(ByteView ticket_hash, const std::string& claim, int64_t epoch);
+  virtual Result<int64_t> QuotaUsed(ByteView ticket_hash, const std::string& claim, int64_t epoch) = 0;
 
   // AddIssued adds signed-token counts per token key id.
-  Status AddIssued(const std::map<Bytes, int64_t>& by_key_id);
+  virtual Status AddIssued(const std::map<Bytes, int64_t>& by_key_id) = 0;
   // Issued returns the count for `key_id` (0 if none).
-  Result<int64_t> Issued(ByteView key_id);
+  virtual Result<int64_t> Issued(ByteView key_id) = 0;
 
   // Prune removes quota rows of epochs before `current_epoch`, deny-list
   // rows of tickets expired before `now`, and issued counts of keys not in
-  // `keep_key_ids`.
-  Status Prune(int64_t current_epoch, int64_t now, const std::vector<Bytes>& keep_key_ids);
+  // `keep_key_ids` (a shared store keeps the counts of every key it holds).
+  virtual Status Prune(int64_t current_epoch, int64_t now, const std::vector<Bytes>& keep_key_ids) = 0;
+
+  // Extension point: counters that several instances must share (e.g. the
+  // enrollment limit per person of issue 16) go here as one more virtual
+  // method, implemented by both stores as one atomic statement.
+};
+
+// SqliteStateStore keeps the state in one SQLite file (one process).
+class SqliteStateStore final : public StateStore {
+ public:
+  static Result<std::unique_ptr<SqliteStateStore>> Open(const std::string& path);
+
+  Result<bool> IsRevoked(ByteView ticket_hash) override;
+  Status Revoke(ByteView ticket_hash, int64_t expires_at) override;
+  Result<std::map<std::string, int>> ReserveQuota(ByteView ticket_hash, int64_t epoch,
+                                                   const std::map<std::string, int>& wanted, int limit) override;
+  Result<int64_t> QuotaUsed(ByteView ticket_hash, const std::string& claim, int64_t epoch) override;
+  Status AddIssued(const std::map<Bytes, int64_t>& by_key_id) override;
+  Result<int64_t> Issued(ByteView key_id) override;
+  Status Prune(int64_t current_epoch, int64_t now, const std::vector<Bytes>& keep_key_ids) override;
 
  private:
-  explicit StateStore(std::unique_ptr<sql::Db> db) : db_(std::move(db)) {}
+  explicit SqliteStateStore(std::unique_ptr<sql::Db> db) : db_(std::move(db)) {}
   // One connection shared by the server threads: a transaction must not
   // interleave with another thread's statements, so every method locks.
   std::mutex mu_;
