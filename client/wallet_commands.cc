@@ -38,10 +38,10 @@ int Fail(const Env& env, const Error& e) { return env.out.Fail(e.message); }
 
 // PurgeExpired drops tokens and key records whose key has expired.
 bool PurgeExpired(WalletContents& c, int64_t now) {
-  const auto tokens = c.tokens.size(), keys = c.keys.size();
+  const std::size_t before = c.tokens.size() + c.keys.size();
   std::erase_if(c.tokens, [now](const WalletToken& t) { return t.not_after <= now; });
   std::erase_if(c.keys, [now](const WalletKeyRecord& k) { return k.not_after <= now; });
-  return c.tokens.size() != tokens || c.keys.size() != keys;
+  return c.tokens.size() + c.keys.size() < before;
 }
 
 // UnusedTokens counts unused tokens of (issuer, claim); with `key_id`, only
