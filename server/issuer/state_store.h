@@ -46,6 +46,17 @@ class StateStore {
   // Issued returns the count for `key_id` (0 if none).
   Result<int64_t> Issued(ByteView key_id);
 
+  // CountEnrollment is the OIDC enrollment limit (docs/threat-model.md: the
+  // only per-person record). `person_hash` is a keyed hash of the provider's
+  // (iss, sub). In one atomic statement it counts one more ticket for the
+  // person if fewer than `limit` were counted in the current window (which
+  // starts at the person's first counted ticket and lasts `window_seconds`;
+  // an elapsed window starts again at `now`). Returns false, counting
+  // nothing, when the limit is reached.
+  Result<bool> CountEnrollment(ByteView person_hash, int limit, int64_t window_seconds, int64_t now);
+  // PruneEnrollments deletes the counters whose window ended before `now`.
+  Status PruneEnrollments(int64_t now);
+
   // Prune removes quota rows of epochs before `current_epoch`, deny-list
   // rows of tickets expired before `now`, and issued counts of keys not in
   // `keep_key_ids`.
