@@ -68,6 +68,7 @@ const fakeUrl = `http://127.0.0.1:${fakeServer.address().port}`;
 const rsa1 = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const rsa2 = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec1 = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+let rsa3 = null;  // made on demand for 'rotated_again'
 const jwk = (pair, kid, alg) => ({ ...pair.publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' });
 let mode = 'ok';
 let rotated = false;
@@ -79,7 +80,8 @@ function sign(header, claims, how) {
   const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(claims))}`;
   if (how === 'none') return `${input}.`;
   if (how === 'hs256') return `${input}.${b64u(crypto.createHmac('sha256', config.client_secret).update(input).digest())}`;
-  const key = how === 'es256' ? ec1.privateKey : how === 'rsa2' ? rsa2.privateKey : rsa1.privateKey;
+  const key = how === 'es256' ? ec1.privateKey : how === 'rsa2' ? rsa2.privateKey
+    : how === 'rsa3' ? rsa3.privateKey : rsa1.privateKey;
   const sig = how === 'es256'
     ? crypto.sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
     : crypto.sign('sha256', Buffer.from(input), key);
@@ -102,6 +104,7 @@ function idToken(nonce) {
     case 'hs256': header = { alg: 'HS256', kid: 'fake-rsa-1', typ: 'JWT' }; how = 'hs256'; break;
     case 'es256': header = { alg: 'ES256', kid: 'fake-ec-1', typ: 'JWT' }; how = 'es256'; break;
     case 'rotated': header = { alg: 'RS256', kid: 'fake-rsa-2', typ: 'JWT' }; how = 'rsa2'; break;
+    case 'rotated_again': header = { alg: 'RS256', kid: 'fake-rsa-3', typ: 'JWT' }; how = 'rsa3'; break;
     case 'future_birthdate': claims.birthdate = '2999-01-01'; break;
     default: break;
   }
@@ -134,6 +137,7 @@ async function fake(req, res) {
   if (url.pathname === '/_mode') {
     mode = url.searchParams.get('m');
     if (mode === 'rotated') rotated = true;
+    if (mode === 'rotated_again' && !rsa3) rsa3 = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
     res.writeHead(204).end();
     return;
   }
@@ -155,6 +159,7 @@ async function fake(req, res) {
   if (url.pathname === '/jwks') {
     const keys = [jwk(rsa1, 'fake-rsa-1', 'RS256'), jwk(ec1, 'fake-ec-1', 'ES256')];
     if (rotated) keys.push(jwk(rsa2, 'fake-rsa-2', 'RS256'));
+    if (rsa3) keys.push(jwk(rsa3, 'fake-rsa-3', 'RS256'));
     json(res, 200, { keys });
     return;
   }
