@@ -20,8 +20,11 @@
 //   OidcEnrollFakeProvider   RS256/ES256/rotated key/UserInfo accepted, every
 //                            bad ID token refused (TEST_P), provider errors
 //                            and outage (502/503), a future birth date;
+//   OidcEnrollIdToken        id_token.h in process: tokens signed with libcjose,
+//                            every header, signature, key and claim check;
 //   OidcEnrollParts          config file, --enroll-limit, birthdate rules and
 //                            the limit counter in the state store (no node).
+#include <cjose/cjose.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -855,6 +858,204 @@ TEST(OidcEnrollParts, ServeRefusesBadOidcFlags) {
   r = RunProcess({YESNO_ISSUER_PATH, "serve", "--state", dir + "/state", "--enroll-limit", "0/10"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err, "--enroll-limit")) << r.err;
+}
+
+// --- ID token checks in process (id_token.h), tokens signed with libcjose ----------
+
+// Signer holds a libcjose key pair and signs compact JWS for the tests.
+class Signer {
+ public:
+  static Signer Rsa(int bits = 2048) {
+    static const uint8_t kE[] = {1, 0, 1};
+    return Signer(cjose_jwk_create_RSA_random(static_cast<size_t>(bits), kE, sizeof(kE), nullptr));
+  }
+  static Signer Ec() { return Signer(cjose_jwk_create_EC_random(CJOSE_JWK_EC_P_256, nullptr)); }
+  Signer(Signer&& o) noexcept : jwk_(o.jwk_) { o.jwk_ = nullptr; }
+  ~Signer() { cjose_jwk_release(jwk_); }
+
+  // PublicJwk is the key's public JWK with `kid`.
+  Json PublicJwk(const std::string& kid) const {
+    char* text = cjose_jwk_to_json(jwk_, false, nullptr);
+    Json j = Json::parse(text);
+    free(text);
+    if (!kid.empty()) j["kid"] = kid;
+    return j;
+  }
+  std::string Sign(const std::string& alg, const std::string& kid, const Json& claims) const {
+    cjose_header_t* h = cjose_header_new(nullptr);
+    cjose_header_set(h, CJOSE_HDR_ALG, alg.c_str(), nullptr);
+    if (!kid.empty()) cjose_header_set(h, CJOSE_HDR_KID, kid.c_str(), nullptr);
+    const std::string payload = claims.dump();
+    cjose_jws_t* jws = cjose_jws_sign(jwk_, h, reinterpret_cast<const uint8_t*>(payload.data()), payload.size(), nullptr);
+    const char* compact = nullptr;
+    std::string out;
+    if (jws != nullptr && cjose_jws_export(jws, &compact, nullptr)) out = compact;
+    cjose_jws_release(jws);
+    cjose_header_release(h);
+    return out;
+  }
+
+ private:
+  explicit Signer(cjose_jwk_t* jwk) : jwk_(jwk) {}
+  cjose_jwk_t* jwk_;
+};
+
+std::string B64Json(const Json& j) { return Base64UrlEncode(AsBytes(j.dump()), /*padding=*/false); }
+
+class OidcEnrollIdToken : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    rsa_ = new Signer(Signer::Rsa());
+    ec_ = new Signer(Signer::Ec());
+  }
+  static void TearDownTestSuite() {
+    delete rsa_;
+    delete ec_;
+  }
+  issuer::Jwks Keys() const {
+    auto jwks = issuer::Jwks::Parse(Json{{"keys", {rsa_->PublicJwk("r1"), ec_->PublicJwk("e1")}}}.dump());
+    EXPECT_TRUE(jwks.ok());
+    EXPECT_EQ(jwks->size(), 2u);
+    return std::move(*jwks);
+  }
+  Json Claims() const {
+    return {{"iss", "https://id.example"}, {"sub", "s-123"},  {"aud", kClientId},
+            {"iat", now_ - 5},             {"exp", now_ + 300}, {"nonce", std::string(AsText(nonce_))}};
+  }
+  // Check verifies and returns "ok" or the reason code.
+  std::string Check(const std::string& token, int64_t now = 0) const {
+    const issuer::IdTokenExpectations expect{"https://id.example", kClientId, &nonce_, now == 0 ? now_ : now};
+    auto r = issuer::VerifyIdToken(token, keys_, expect);
+    return r.ok() ? "ok" : r.error().message;
+  }
+  static std::string_view AsText(const SecretBytes& s) {
+    return std::string_view(reinterpret_cast<const char*>(s.data()), s.size());
+  }
+
+  static Signer* rsa_;
+  static Signer* ec_;
+  const int64_t now_ = 1'800'000'000;
+  const SecretBytes nonce_ = ToSecret(AsBytes("n0nce-n0nce-n0nce-n0nce-n0nce-n0nce-n0nce"));
+  issuer::Jwks keys_ = Keys();
+};
+Signer* OidcEnrollIdToken::rsa_ = nullptr;
+Signer* OidcEnrollIdToken::ec_ = nullptr;
+
+TEST_F(OidcEnrollIdToken, AcceptsRs256AndEs256ByKidOrWithoutKid) {
+  EXPECT_EQ(Check(rsa_->Sign("RS256", "r1", Claims())), "ok");
+  EXPECT_EQ(Check(ec_->Sign("ES256", "e1", Claims())), "ok");
+  EXPECT_EQ(Check(rsa_->Sign("RS256", "", Claims())), "ok");
+  auto claims = issuer::VerifyIdToken(rsa_->Sign("RS256", "r1", Claims()), keys_,
+                                      {"https://id.example", kClientId, &nonce_, now_});
+  ASSERT_TRUE(claims.ok());
+  EXPECT_EQ((*claims)["sub"], "s-123");
+  // exp is allowed 120 s of skew, not more.
+  EXPECT_EQ(Check(rsa_->Sign("RS256", "r1", Claims()), now_ + 300 + 119), "ok");
+  EXPECT_EQ(Check(rsa_->Sign("RS256", "r1", Claims()), now_ + 300 + 120), "expired");
+}
+
+TEST_F(OidcEnrollIdToken, RefusesNoneHmacAndForeignHeadersBeforeVerifying) {
+  const std::string body = B64Json(Claims());
+  EXPECT_EQ(Check(B64Json({{"alg", "none"}}) + "." + body + "."), "bad_alg");
+  EXPECT_EQ(Check(B64Json({{"alg", "none"}}) + "." + body + ".c2ln"), "bad_alg");
+  for (const char* alg : {"HS256", "HS384", "HS512", "RS384", "PS256", "ES384", "EdDSA", "rs256", ""}) {
+    EXPECT_EQ(Check(B64Json({{"alg", alg}, {"kid", "r1"}}) + "." + body + ".c2ln"), "bad_alg") << alg;
+  }
+  const std::string sig = rsa_->Sign("RS256", "r1", Claims());
+  const std::string tail = sig.substr(sig.find('.'));
+  for (const char* extra : {"crit", "jku", "jwk", "x5u", "enc"}) {
+    EXPECT_EQ(Check(B64Json({{"alg", "RS256"}, {"kid", "r1"}, {extra, "x"}}) + tail), "bad_alg") << extra;
+  }
+}
+
+TEST_F(OidcEnrollIdToken, RefusesBadSignaturesKeysAndShapes) {
+  const std::string good = rsa_->Sign("RS256", "r1", Claims());
+  // Another payload under the same signature, a flipped signature bit.
+  const auto d1 = good.find('.'), d2 = good.rfind('.');
+  Json forged = Claims();
+  forged["sub"] = "someone-else";
+  EXPECT_EQ(Check(good.substr(0, d1 + 1) + B64Json(forged) + good.substr(d2)), "bad_signature");
+  std::string flipped = good;
+  flipped[d2 + 5] = flipped[d2 + 5] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(Check(flipped), "bad_signature");
+  // A key that is not in the JWKS, a kid naming a key of the other type.
+  Signer stranger = Signer::Rsa();
+  EXPECT_EQ(Check(stranger.Sign("RS256", "r9", Claims())), "unknown_kid");
+  EXPECT_EQ(Check(stranger.Sign("RS256", "", Claims())), "bad_signature");
+  EXPECT_EQ(Check(rsa_->Sign("RS256", "e1", Claims())), "unknown_kid");  // e1 is not an RSA key
+  // Shapes.
+  EXPECT_EQ(Check(""), "malformed");
+  EXPECT_EQ(Check("abc"), "malformed");
+  EXPECT_EQ(Check(good + ".x.y"), "malformed");  // five parts (JWE)
+  EXPECT_EQ(Check(good.substr(0, d2)), "malformed");
+  EXPECT_EQ(Check("=" + good), "malformed");
+  EXPECT_EQ(Check(good.substr(0, d2 + 1)), "bad_signature");  // empty signature
+  EXPECT_EQ(Check(B64Json(Json::array({1})) + good.substr(d1)), "malformed");
+  EXPECT_EQ(Check(std::string(issuer::kMaxIdTokenBytes + 1, 'a')), "malformed");
+  // A payload that is not a JSON object, signed properly.
+  EXPECT_EQ(Check(rsa_->Sign("RS256", "r1", Json::array({1, 2}))), "malformed");
+}
+
+TEST_F(OidcEnrollIdToken, ChecksIssuerAudienceTimesNonceAndSubject) {
+  auto with = [&](const char* field, Json value) {
+    Json c = Claims();
+    if (value.is_null()) {
+      c.erase(field);
+    } else {
+      c[field] = value;
+    }
+    return Check(rsa_->Sign("RS256", "r1", c));
+  };
+  EXPECT_EQ(with("iss", "https://id.example/"), "wrong_issuer");
+  EXPECT_EQ(with("iss", nullptr), "wrong_issuer");
+  EXPECT_EQ(with("aud", "someone-else"), "wrong_audience");
+  EXPECT_EQ(with("aud", Json::array({"someone-else"})), "wrong_audience");
+  EXPECT_EQ(with("aud", Json::array({kClientId})), "ok");
+  EXPECT_EQ(with("aud", Json::array({kClientId, "other"})), "wrong_audience");  // several audiences need azp
+  {
+    Json c = Claims();
+    c["aud"] = Json::array({kClientId, "other"});
+    c["azp"] = kClientId;
+    EXPECT_EQ(Check(rsa_->Sign("RS256", "r1", c)), "ok");
+    c["azp"] = "other";
+    EXPECT_EQ(Check(rsa_->Sign("RS256", "r1", c)), "wrong_audience");
+  }
+  EXPECT_EQ(with("exp", now_ - 200), "expired");
+  EXPECT_EQ(with("exp", "soon"), "malformed");
+  EXPECT_EQ(with("iat", nullptr), "malformed");
+  EXPECT_EQ(with("iat", now_ + 500), "issued_in_future");
+  EXPECT_EQ(with("iat", now_ - 3600), "expired");  // an old sign-in, even if exp is later
+  EXPECT_EQ(with("nonce", "n0nce-n0nce-n0nce-n0nce-n0nce-n0nce-n0ncE"), "wrong_nonce");
+  EXPECT_EQ(with("nonce", nullptr), "wrong_nonce");
+  EXPECT_EQ(with("nonce", 5), "wrong_nonce");
+  EXPECT_EQ(with("sub", ""), "no_subject");
+  EXPECT_EQ(with("sub", nullptr), "no_subject");
+  EXPECT_EQ(with("sub", std::string(256, 's')), "no_subject");
+}
+
+TEST_F(OidcEnrollIdToken, JwksKeepsOnlyUsableSigningKeys) {
+  Signer small = Signer::Rsa(1024);
+  Json oct = {{"kty", "oct"}, {"k", "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"}, {"kid", "h1"}};
+  Json enc = rsa_->PublicJwk("enc1");
+  enc["use"] = "enc";
+  Json p384 = ec_->PublicJwk("p384");
+  p384["crv"] = "P-384";
+  Json hs_alg = rsa_->PublicJwk("hs");
+  hs_alg["alg"] = "HS256";
+  auto jwks = issuer::Jwks::Parse(
+      Json{{"keys", {oct, enc, p384, hs_alg, small.PublicJwk("small"), rsa_->PublicJwk("r1"), "junk", 7}}}.dump());
+  ASSERT_TRUE(jwks.ok());
+  EXPECT_EQ(jwks->size(), 1u);
+  EXPECT_TRUE(jwks->HasKid("r1"));
+  EXPECT_FALSE(jwks->HasKid("small"));
+  EXPECT_FALSE(jwks->HasKid("h1"));
+  // An HS256 token "signed" with the oct key's secret has no key to check against.
+  EXPECT_FALSE(issuer::Jwks::Parse("[]").ok());
+  EXPECT_FALSE(issuer::Jwks::Parse("{\"keys\":{}}").ok());
+  EXPECT_FALSE(issuer::Jwks::Parse("{").ok());
+  Json many = Json::array();
+  for (int i = 0; i < 33; ++i) many.push_back(rsa_->PublicJwk("k" + std::to_string(i)));
+  EXPECT_FALSE(issuer::Jwks::Parse(Json{{"keys", many}}.dump()).ok());
 }
 
 }  // namespace
