@@ -6,7 +6,9 @@
 // with a FixedClock. Time and randomness are injected.
 //
 // What it keeps about people: nothing. A ticket is opened for the duration
-// of one request; the state database sees only a keyed hash of its id.
+// of one request; the state database sees only a keyed hash of its id. With
+// OIDC enrollment (EnableOidc) the one per-person record is the enrollment
+// limit counter, keyed by a keyed hash of the provider's (iss, sub).
 #ifndef YESNO_SERVER_ISSUER_ISSUER_SERVICE_H_
 #define YESNO_SERVER_ISSUER_ISSUER_SERVICE_H_
 

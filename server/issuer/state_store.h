@@ -1,6 +1,7 @@
 // state_store.h — the issuer's only mutable state, in SQLite (WAL,
 // synchronous=FULL): per-(ticket, claim, epoch) quota counters, the ticket
-// deny-list and per-key issued counts.
+// deny-list, per-key issued counts and the OIDC enrollment-limit counters
+// (a keyed hash of the provider's iss+sub, a count and a window end).
 //
 // Tickets appear only as TicketHash(ticket id) — a keyed hash — never as the
 // ticket, a birth date or attributes. Quota rows of past epochs and deny-list
