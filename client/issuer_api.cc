@@ -12,11 +12,51 @@ Result<net::Url> JoinUrl(const net::Url& base, std::string_view route) {
   return out;
 }
 
-Error HttpFailure(const std::string& what, const net::HttpResponse& response) {
+std::string ReasonOf(const net::HttpResponse& response) {
   std::string reason;
   auto doc = nlohmann::json::parse(response.body, nullptr, false);
   if (doc.is_object() && doc.contains("error") && doc["error"].is_string()) reason = doc["error"].get<std::string>();
   if (doc.is_object() && doc.contains("reason") && doc["reason"].is_string()) reason = doc["reason"].get<std::string>();
+  return reason;
+}
+
+std::string ExplainNetError(const net::Url& url, const Error& error) {
+  const std::string& m = error.message;
+  const std::string where = url.scheme + "://" + url.host + ":" + std::to_string(url.port);
+  auto has = [&m](std::string_view s) { return m.find(s) != std::string::npos; };
+  if (has("wrong version number") || has("packet length too long") || has("http request")) {
+    return where + " does not speak https (it answered in plain http): use http://" + url.host + ":" +
+           std::to_string(url.port) + " for a local test server, or check the port";
+  }
+  if (has("Connection refused")) {
+    return "nothing answers at " + where + " (connection refused): check the address and port, and that the server runs";
+  }
+  if (has("timed out")) return where + " did not answer in time (" + m + "): try again later, or raise --timeout";
+  if (has("certificate verify failed") || has("certificate")) {
+    return "the certificate of " + url.host + " is not trusted (" + m + "): check the address, or pass the CA with --ca-file";
+  }
+  if (has("cannot resolve")) return "cannot find " + url.host + " (" + m + "): check the spelling and your network";
+  return m;
+}
+
+Result<net::Url> IssuerBaseUrl(std::string_view text) {
+  auto url = net::ParseUrl(text);
+  if (!url.ok()) return url.error();
+  std::string& t = url->target;
+  if (const std::string_view well_known = kDirectoryPath; t.size() >= well_known.size() &&
+      t.compare(t.size() - well_known.size(), well_known.size(), well_known) == 0) {
+    t.resize(t.size() - well_known.size());
+  }
+  while (t.size() > 1 && t.back() == '/') t.pop_back();
+  if (t.empty()) t = "/";
+  if (t.find('?') != std::string::npos) {
+    return MakeError(ErrorCode::kInvalidArgument, "the issuer's base URL has no query (e.g. https://issuer.example)");
+  }
+  return url;
+}
+
+Error HttpFailure(const std::string& what, const net::HttpResponse& response) {
+  const std::string reason = ReasonOf(response);
   std::string message = what + ": HTTP " + std::to_string(response.status);
   if (!reason.empty()) message += " (" + reason + ")";
   return MakeError(response.status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInvalidArgument, message);
@@ -51,7 +91,8 @@ const DirectoryKey* IssuingKey(const IssuerDirectory& directory, std::string_vie
   return best;
 }
 
-Result<Entitlements> FetchEntitlements(const net::HttpClient& http, const net::Url& issuer, const SecretBytes& ticket) {
+Result<Entitlements> FetchEntitlements(const net::HttpClient& http, const net::Url& issuer, const SecretBytes& ticket,
+                                       net::HttpResponse* refusal) {
   auto url = JoinUrl(issuer, "/entitlements");
   if (!url.ok()) return url.error();
   net::HttpRequest req;
@@ -62,7 +103,10 @@ Result<Entitlements> FetchEntitlements(const net::HttpClient& http, const net::U
   // The request string held the ticket; it is gone with `req` (a bearer
   // credential the server sees anyway), but never printed.
   if (!res.ok()) return MakeError(res.error().code, "asking the issuer for entitlements: " + res.error().message);
-  if (res->status != 200) return HttpFailure("asking the issuer for entitlements", *res);
+  if (res->status != 200) {
+    if (refusal != nullptr) *refusal = *res;
+    return HttpFailure("asking the issuer for entitlements", *res);
+  }
   auto doc = nlohmann::json::parse(res->body, nullptr, false);
   if (!doc.is_object() || !doc.contains("claims") || !doc["claims"].is_array()) {
     return MakeError(ErrorCode::kMalformedInput, "the issuer's entitlements answer is not understood");
@@ -77,6 +121,7 @@ Result<Entitlements> FetchEntitlements(const net::HttpClient& http, const net::U
       if (q.is_object() && q.contains("remaining") && q["remaining"].is_number_integer()) {
         out.remaining[claim] = q["remaining"].get<int64_t>();
       }
+      if (q.is_object() && q.contains("limit") && q["limit"].is_number_integer()) out.limit[claim] = q["limit"].get<int64_t>();
     }
   }
   return out;

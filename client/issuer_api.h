@@ -38,11 +38,24 @@ struct Entitlements {
   std::vector<std::string> claims;
   int64_t expires_at = 0;
   std::map<std::string, int64_t> remaining;  // per claim, this epoch; absent = unknown
+  std::map<std::string, int64_t> limit;      // per claim, tokens per epoch; absent = unknown
 };
-Result<Entitlements> FetchEntitlements(const net::HttpClient& http, const net::Url& issuer, const SecretBytes& ticket);
+// FetchEntitlements asks which claims `ticket` entitles now. On an HTTP
+// refusal, `refusal` (if given) receives the issuer's answer.
+Result<Entitlements> FetchEntitlements(const net::HttpClient& http, const net::Url& issuer, const SecretBytes& ticket,
+                                       net::HttpResponse* refusal = nullptr);
 
 // HttpFailure turns a non-2xx answer into an error with the server's reason.
 Error HttpFailure(const std::string& what, const net::HttpResponse& response);
+// ReasonOf is the server's reason code ("reason" or "error" of a JSON body), or "".
+std::string ReasonOf(const net::HttpResponse& response);
+// ExplainNetError rewrites a transport error for `url` in the user's terms
+// (nothing listening, plain http spoken on an https port, a certificate not
+// trusted, a timeout), with what to do.
+std::string ExplainNetError(const net::Url& url, const Error& error);
+// IssuerBaseUrl accepts an issuer's base URL, or its directory URL (the
+// well-known path is stripped), without a trailing slash.
+Result<net::Url> IssuerBaseUrl(std::string_view text);
 
 }  // namespace yesno::cli
 

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <iostream>
+#include <string>
 #include <unistd.h>
 
 #include "cli_util.h"
@@ -35,6 +36,15 @@ int main(int argc, char** argv) {
   env.clock = &clock;
   env.in = &std::cin;
   env.progress = isatty(STDERR_FILENO) != 0;
+  if (isatty(STDIN_FILENO) != 0 && isatty(STDERR_FILENO) != 0) {
+    // A person at a terminal can be asked (y/N); without one, consent needs --yes.
+    env.confirm = [](const std::string& question) {
+      std::cerr << question << " [y/N] " << std::flush;
+      std::string line;
+      if (!std::getline(std::cin, line)) return false;
+      return line == "y" || line == "Y" || line == "yes" || line == "Yes";
+    };
+  }
   app.add_option("--wallet", env.global.wallet_path, "Wallet file (default: $XDG_DATA_HOME/yesno/wallet)");
   app.add_option("--key-file", env.global.key_file, "Unlock the wallet with this 32-byte key file instead of a passphrase");
   app.add_option("--ca-file", env.global.ca_file, "Trust this CA bundle for https instead of the system store");

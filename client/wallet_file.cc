@@ -5,6 +5,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <sodium.h>
+#include <time.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -80,10 +84,31 @@ Result<SecretBytes> KeyFor(const KeySource& keys, const WalletHeader& header, bo
   auto pass = keys.read_passphrase ? keys.read_passphrase(confirm) : PassphraseFromEnvOrTty(confirm);
   if (!pass.ok()) return pass.error();
   if (pass->empty()) return MakeError(ErrorCode::kInvalidArgument, "the passphrase is empty");
+  if (confirm && keys.warn && pass->size() < kMinPassphraseChars) {
+    keys.warn("the passphrase is shorter than " + std::to_string(kMinPassphraseChars) +
+              " characters: anyone who copies the wallet file can try guesses offline; a longer one (several "
+              "words) is much safer");
+  }
   return DeriveWalletKey(View(*pass), header);
 }
 
 }  // namespace
+
+uint64_t ChooseArgon2idOpslimit(double target_seconds) {
+  constexpr uint64_t kMinOps = 2, kMaxOps = kMaxWalletOpslimit;
+  uint8_t out[kWalletKeyBytes];
+  const uint8_t salt[crypto_pwhash_SALTBYTES] = {};
+  timespec start{}, end{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start);
+  const int rc = crypto_pwhash(out, sizeof out, "calibration", 11, salt, 1, kWalletArgon2idMemlimit,
+                               crypto_pwhash_ALG_ARGON2ID13);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &end);
+  sodium_memzero(out, sizeof out);
+  const double one_pass = static_cast<double>(end.tv_sec - start.tv_sec) + static_cast<double>(end.tv_nsec - start.tv_nsec) / 1e9;
+  if (rc != 0 || one_pass <= 0) return kMinOps;
+  const auto ops = static_cast<uint64_t>(target_seconds / one_pass + 0.5);
+  return std::clamp(ops, kMinOps, kMaxOps);  // kMaxOps == kMaxWalletOpslimit: every choice opens
+}
 
 std::string DefaultWalletPath() {
   const char* xdg = std::getenv("XDG_DATA_HOME");
@@ -131,7 +156,7 @@ Result<std::unique_ptr<WalletFile>> WalletFile::Create(const std::string& path, 
       if (Status s = files::WriteFileAtomic(keys.key_file, View(fresh), 0600); !s.ok()) return s.error();
     }
   } else {
-    header = NewPassphraseHeader(rng);
+    header = NewPassphraseHeader(rng, ChooseArgon2idOpslimit(), kWalletArgon2idMemlimit);
   }
   auto key = KeyFor(keys, header, /*confirm=*/true);
   if (!key.ok()) return key.error();

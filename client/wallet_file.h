@@ -5,6 +5,8 @@
 #ifndef YESNO_CLIENT_WALLET_FILE_H_
 #define YESNO_CLIENT_WALLET_FILE_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,7 +24,22 @@ struct KeySource {
   std::string key_file;  // non-empty: use this key file
   // ReadPassphrase supplies the passphrase (env or prompt); `confirm` asks twice.
   std::function<Result<SecretBytes>(bool confirm)> read_passphrase;
+  // Warn, if set, receives advice for the person (e.g. a short passphrase).
+  std::function<void(const std::string&)> warn;
 };
+
+// kMinPassphraseChars: `init` warns below this length.
+inline constexpr std::size_t kMinPassphraseChars = 12;
+// kWalletArgon2idMemlimit is the memory one unlock uses (64 MiB: fits phones
+// and small machines); the pass count is calibrated on this machine.
+inline constexpr uint64_t kWalletArgon2idMemlimit = 64ull << 20;
+
+// ChooseArgon2idOpslimit measures one Argon2id pass (CPU time, so a busy
+// machine does not inflate it) at kWalletArgon2idMemlimit and returns the
+// pass count for one unlock to cost about `target_seconds` (0.3 s: within
+// 0.2–0.5 s), clamped to 2..16. The choice is stored in the wallet header,
+// so a wallet keeps opening with the limits it was created with.
+uint64_t ChooseArgon2idOpslimit(double target_seconds = 0.3);
 
 // DefaultWalletPath is $XDG_DATA_HOME/yesno/wallet (~/.local/share/yesno/wallet).
 std::string DefaultWalletPath();

@@ -11,18 +11,21 @@
 #include <string_view>
 #include <vector>
 
+#include "yesno/directory.h"
 #include "yesno/result.h"
 
 namespace yesno::issuer {
 
-inline constexpr int64_t kDaySeconds = 86400;
+inline constexpr int64_t kDaySeconds = kKeyDaySeconds;
 // A key is published (listed in the directory) this long before its epoch.
-inline constexpr int64_t kPublishAheadSeconds = 2 * kDaySeconds;
+inline constexpr int64_t kPublishAheadSeconds = kKeyPublishAheadSeconds;
 // Tokens of a key stay valid this long after its epoch ends.
-inline constexpr int64_t kGraceSeconds = 7 * kDaySeconds;
+inline constexpr int64_t kGraceSeconds = kKeyGraceSeconds;
 
 inline constexpr int kMinEpochDays = 7;
 inline constexpr int kMaxEpochDays = 365;
+static_assert(kMinEpochDays * kDaySeconds == kMinKeyEpochSeconds && kMaxEpochDays * kDaySeconds == kMaxKeyEpochSeconds,
+              "the issuer's epoch bounds are the ones wallets and verifiers check");
 inline constexpr int kMaxQuota = 10000;
 inline constexpr int kDefaultQuota = 64;
 inline constexpr int kDefaultValidDays = 365;

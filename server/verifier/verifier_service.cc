@@ -123,6 +123,7 @@ std::optional<VerifierService::ChallengeParts> VerifierService::ChallengeBody(co
                     {"token-key", Base64UrlEncode(key->key.Spki())},
                     {"token-key-id", HexEncode(key->key.KeyId())},
                     {"yesno-vnonce", vnonce_b64},
+                    {"not-before", key->not_before},
                     {"not-after", key->not_after}});
   }
   nlohmann::json body = {{"claim", claim}, {"challenges", std::move(list)}};

@@ -115,7 +115,7 @@ async function oneRun(browser, cfg, spec) {
 
     // 3. The wallet answers the link.
     const started = Date.now();
-    const prove = await run([...spec.prove, "prove", "--session", link]);
+    const prove = await run([...spec.prove, "prove", "--session", link, ...(spec.answer ?? [])]);
     obs.prove = { code: prove.code, out: prove.out.trim(), err: prove.err.trim() };
     log(`${spec.name}: yesno prove --session -> exit ${prove.code}: ${prove.out.trim()}`);
 

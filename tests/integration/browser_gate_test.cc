@@ -95,6 +95,10 @@ std::string NewWallet(const std::string& state, const std::string& issuer_url, c
   }
   auto r = RunProcess(argv);
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  argv = WalletArgv(w);
+  argv.insert(argv.end(), {"refill", "--target", "2"});  // apart from any visit: prove never refills
+  r = RunProcess(argv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
   return w;
 }
 
@@ -202,8 +206,10 @@ TEST(BrowserGateTest, ChromiumUnlocksWithA19YearOldsWalletAndIsRefusedWithA16Yea
                  {"claim", "age_over_18"},
                  {"chromium", kChromium},
                  {"screenshots", shots},
-                 {"runs", Json::array({{{"name", "adult19"}, {"prove", WalletArgv(adult)}, {"expect", "unlock"}},
-                                       {{"name", "minor16"}, {"prove", WalletArgv(minor)}, {"expect", "refuse"}}})}};
+                 {"runs", Json::array({{{"name", "adult19"}, {"prove", WalletArgv(adult)}, {"answer", {"--yes"}},
+                                        {"expect", "unlock"}},
+                                       {{"name", "minor16"}, {"prove", WalletArgv(minor)}, {"answer", {"--decline"}},
+                                        {"expect", "refuse"}}})}};
   std::cerr << "[browser] Chromium (headless) drives " << site << "/adult/; screenshots go to " << shots << "\n";
   auto run = RunProcess({node.node, node.dir + "/gate.mjs"}, config.dump(), std::chrono::seconds(90));
   std::cerr << run.err;
@@ -277,7 +283,7 @@ TEST(BrowserGateTest, ChromiumUnlocksWithA19YearOldsWalletAndIsRefusedWithA16Yea
 
   const Json& no = result["runs"][1];
   EXPECT_EQ(no["prove"]["code"], 1) << no["prove"].dump();
-  EXPECT_EQ(no["prove"]["out"], "no (no_token)");
+  EXPECT_EQ(no["prove"]["out"], "no (declined): nothing was shared");
   EXPECT_EQ(no["status_after"], "Your wallet answered no: it holds no proof that you are over 18. Nothing else was shared.");
   EXPECT_TRUE(no["retry_visible"].get<bool>());
   EXPECT_FALSE(no["continue_visible"].get<bool>());

@@ -859,6 +859,8 @@ class GateBinariesTest : public ::testing::Test {
     auto r = Yesno(w, {"enroll", "--issuer", g_gate->issuer_url, "--issuer-key", g_gate->issuer_key, "--ticket",
                        ticket.out.substr(0, ticket.out.find('\n'))});
     EXPECT_EQ(r.exit_code, 0) << r.err;
+    r = Yesno(w, {"refill", "--target", "4"});  // apart from any visit: prove never refills
+    EXPECT_EQ(r.exit_code, 0) << r.err;
     return w;
   }
 
@@ -921,12 +923,12 @@ TEST_F(GateBinariesTest, HelpExplainsTheGate) {
     EXPECT_EQ(b.exit_code, 2) << bad[0] << " " << bad[1] << ": " << b.err;
   }
   // --session is checked before anything is sent.
-  auto w = Yesno(g_gate->adult_wallet, {"prove", "--session", g_gate->verifier_url + "/challenge?claim=age_over_18"});
+  auto w = Yesno(g_gate->adult_wallet, {"prove", "--yes", "--session", g_gate->verifier_url + "/challenge?claim=age_over_18"});
   EXPECT_EQ(w.exit_code, 2);
-  w = Yesno(g_gate->adult_wallet, {"prove", "--session", g_gate->verifier_url + "/gate/session/x", "--verifier",
+  w = Yesno(g_gate->adult_wallet, {"prove", "--yes", "--session", g_gate->verifier_url + "/gate/session/x", "--verifier",
                                    g_gate->verifier_url});
   EXPECT_EQ(w.exit_code, 2);
-  w = Yesno(g_gate->adult_wallet, {"prove", "--session", g_gate->verifier_url + "/gate/session/x", "--cookie-jar",
+  w = Yesno(g_gate->adult_wallet, {"prove", "--yes", "--session", g_gate->verifier_url + "/gate/session/x", "--cookie-jar",
                                    g_gate->dir + "/jar"});
   EXPECT_EQ(w.exit_code, 2);
   EXPECT_NE(w.err.find("the browser that showed the link gets the cookie"), std::string::npos) << w.err;
@@ -937,7 +939,7 @@ TEST_F(GateBinariesTest, AdultWalletUnlocksTheOpeningBrowserOnly) {
   ASSERT_FALSE(b.id.empty());
   EXPECT_EQ(Status(b.id)["state"], "pending");
 
-  auto r = Yesno(g_gate->adult_wallet, {"prove", "--session", b.session_url});
+  auto r = Yesno(g_gate->adult_wallet, {"prove", "--yes", "--session", b.session_url});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "yes\n");
   EXPECT_EQ(Status(b.id)["state"], "satisfied");
@@ -962,7 +964,7 @@ TEST_F(GateBinariesTest, AdultWalletUnlocksTheOpeningBrowserOnly) {
   EXPECT_EQ(Status(b.id)["state"], "used");
 
   // Once: the link cannot be answered again, nor collected again.
-  r = Yesno(g_gate->adult_wallet, {"prove", "--session", b.session_url});
+  r = Yesno(g_gate->adult_wallet, {"prove", "--yes", "--session", b.session_url});
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.err.find("already answered"), std::string::npos) << r.err;
   done = Done(b.id, b.binding_cookie);
@@ -971,7 +973,7 @@ TEST_F(GateBinariesTest, AdultWalletUnlocksTheOpeningBrowserOnly) {
 
   // An unknown session is an error, not a "no".
   r = Yesno(g_gate->adult_wallet,
-            {"prove", "--session", g_gate->verifier_url + "/gate/session/" + Base64UrlEncode(Bytes(16, 1), false)});
+            {"prove", "--yes", "--session", g_gate->verifier_url + "/gate/session/" + Base64UrlEncode(Bytes(16, 1), false)});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("expired or is unknown"), std::string::npos) << r.err;
 
@@ -984,12 +986,29 @@ TEST_F(GateBinariesTest, AdultWalletUnlocksTheOpeningBrowserOnly) {
   EXPECT_EQ(log.find(cookie.substr(cookie.find('=') + 1)), std::string::npos);
 }
 
-TEST_F(GateBinariesTest, UnderAgeWalletAnswersNoAndThePageShowsIt) {
+TEST_F(GateBinariesTest, UnderAgeWalletSendsNothingAndADeclineShowsOnThePage) {
   Browser b = OpenGate("/adult/");
   ASSERT_FALSE(b.id.empty());
-  auto r = Yesno(g_gate->minor_wallet, {"prove", "--session", b.session_url});
+  // The 16-year-old's wallet cannot prove it: it says why and sends the site
+  // nothing (the session stays open: no "not over 18" for a wallet problem).
+  auto r = Yesno(g_gate->minor_wallet, {"prove", "--yes", "--session", b.session_url});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_EQ(r.out, "no (no_token)\n");
+  EXPECT_NE(r.err.find("does not vouch for age_over_18"), std::string::npos) << r.err;
+  EXPECT_EQ(Status(b.id)["state"], "pending");
+  // Without a terminal to ask and without --yes, answering needs consent.
+  r = Yesno(g_gate->adult_wallet, {"prove", "--session", b.session_url});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("--yes"), std::string::npos) << r.err;
+  // A link of another site than the page's is refused before any request.
+  r = Yesno(g_gate->adult_wallet, {"prove", "--yes", "--page-origin", "https://other.example", "--session", b.session_url});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("another site"), std::string::npos) << r.err;
+  EXPECT_EQ(Status(b.id)["state"], "pending");
+  // The person declines: the page is told no, and nothing else.
+  r = Yesno(g_gate->minor_wallet, {"prove", "--decline", "--session", b.session_url});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("no (declined)", 0), 0u) << r.out;
   Json s = Status(b.id);
   EXPECT_EQ(s["state"], "refused");
   EXPECT_EQ(s["reason"], "declined");
@@ -1011,7 +1030,7 @@ TEST_F(GateBinariesTest, UnderAgeWalletAnswersNoAndThePageShowsIt) {
     EXPECT_EQ(claims["age_over_18"].value("spent", -1), 0) << status.out;
   }
   // The adult's wallet cannot answer that session any more either.
-  r = Yesno(g_gate->adult_wallet, {"prove", "--session", b.session_url});
+  r = Yesno(g_gate->adult_wallet, {"prove", "--yes", "--session", b.session_url});
   EXPECT_EQ(r.exit_code, 2);
 }
 

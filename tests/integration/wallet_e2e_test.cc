@@ -191,14 +191,20 @@ TEST_F(WalletE2eTest, StoryOver18YesOver21NoReplayNo) {
   CheckOnlyVerifiedTokens(ReadWallet(w));
 }
 
-TEST_F(WalletE2eTest, ProveRefillsOnceWhenEmptyAndAttributesWork) {
-  const std::string w = NewWallet("autorefill", YearsAgo(30), {"verified_person"});
-  // No refill yet: prove fetches tokens itself, then presents.
+TEST_F(WalletE2eTest, ProveNeverRefillsAndAttributesWork) {
+  const std::string w = NewWallet("norefill", YearsAgo(30), {"verified_person"});
+  // No refill yet: prove does not fetch tokens itself (DESIGN §8); it says no
+  // without sending anything and tells the person to refill.
   auto r = Yesno(w, {"prove", "--verifier", g_story->verifier_url, "--claim", "verified_person"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.out, "no (no_token)\n");
+  EXPECT_NE(r.err.find("yesno refill"), std::string::npos) << r.err;
+  EXPECT_TRUE(ReadWallet(w).tokens.empty());
+  ASSERT_EQ(Yesno(w, {"refill"}).exit_code, 0);
+  r = Yesno(w, {"prove", "--verifier", g_story->verifier_url, "--claim", "verified_person"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "yes\n");
-  auto c = ReadWallet(w);
-  EXPECT_EQ(c.tokens.size(), 32u);
+  EXPECT_EQ(ReadWallet(w).tokens.size(), 64u);  // 32 per entitled claim (age_over_18, verified_person)
 }
 
 TEST_F(WalletE2eTest, KillDuringProveLeavesTheTokenSpentAndTheWalletValid) {
@@ -344,7 +350,7 @@ TEST_F(WalletE2eTest, EnrollRefusesAWrongIssuerKeyAndPlainHttpOffLoopback) {
   const std::string other_key = Base64UrlEncode(Bytes(32, 9));
   auto r = Yesno(w, {"enroll", "--issuer", g_story->issuer_url, "--issuer-key", other_key, "--ticket", Ticket("1990-01-01")});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("signature"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--issuer-key"), std::string::npos) << r.err;
   r = Yesno(w, {"enroll", "--issuer", "http://issuer.example", "--issuer-key", g_story->issuer_key, "--ticket",
                 Ticket("1990-01-01")});
   EXPECT_EQ(r.exit_code, 2);
@@ -355,6 +361,7 @@ TEST_F(WalletE2eTest, EnrollRefusesAWrongIssuerKeyAndPlainHttpOffLoopback) {
 TEST_F(WalletE2eTest, ServerLogsHoldNoTicketsTokensOrBirthDates) {
   const std::string birth = YearsAgo(33);
   const std::string w = NewWallet("logs", birth);
+  ASSERT_EQ(Yesno(w, {"refill", "--target", "2"}).exit_code, 0);
   ASSERT_EQ(Yesno(w, {"prove", "--verifier", g_story->verifier_url, "--claim", "age_over_18"}).exit_code, 0);
   WalletContents c = ReadWallet(w);
   const std::string ticket = AsString(View(c.issuers[0].ticket));

@@ -56,6 +56,10 @@ bool IsValidClaimName(std::string_view claim);
 std::optional<int> AgeClaimThreshold(std::string_view claim);
 // AgeClaimName returns "age_over_N".
 std::string AgeClaimName(int n);
+// ClaimQuestion is the question a claim answers, in plain words, for people:
+// "Are you over 18?" for age_over_18, "Can you prove “verified_person”?"
+// for an attribute claim.
+std::string ClaimQuestion(std::string_view claim);
 
 // ClaimHolds tells whether `claim` is true for a holder born on `birth` with
 // `attributes`, evaluated on `today`. Invalid names are never true.

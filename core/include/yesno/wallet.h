@@ -10,6 +10,9 @@
 // apart from a corrupt file; it gives an attacker nothing the AEAD tag does
 // not already give. The plaintext (tickets, token keys) only ever lives in
 // zeroizing buffers. File I/O and locking live in the client, not here.
+//
+// Plaintext version 1 holds issuers and tokens; version 2 (written since
+// 0.2) adds key records and warnings. Both are read.
 #ifndef YESNO_WALLET_H_
 #define YESNO_WALLET_H_
 
@@ -28,6 +31,10 @@ namespace yesno {
 inline constexpr std::size_t kWalletKeyBytes = 32;
 inline constexpr std::size_t kWalletHeaderBytes = 82;
 inline constexpr uint8_t kWalletVersion = 1;
+// Argon2id pass counts a wallet header may name (wallets calibrate theirs to
+// the machine: about 0.3 s per unlock); more would let a planted file stall
+// the wallet.
+inline constexpr uint64_t kMaxWalletOpslimit = 16;
 
 enum class WalletKdf : uint8_t { kArgon2id = 1, kKeyFile = 2 };
 
@@ -60,11 +67,34 @@ struct WalletToken {
   int64_t spent_at = 0;
 };
 
+// WalletKeyRecord is what the wallet saw at a refill for one (issuer, claim,
+// epoch): the key it refilled under (DESIGN §8: a verifier offering another
+// key for the same issuer, claim and epoch reveals a split view) and the
+// issuer's quota answer, so a later "no token" can say when more can be had.
+struct WalletKeyRecord {
+  std::string issuer;  // issuer name
+  std::string claim;
+  int64_t not_before = 0;  // the key's epoch start
+  int64_t not_after = 0;
+  Bytes key_id;             // token_key_id (32 bytes)
+  int64_t quota_limit = -1;      // tokens per epoch; -1 = unknown
+  int64_t quota_remaining = -1;  // left after the last refill; -1 = unknown
+  int64_t refilled_at = 0;
+};
+
+// WalletWarning is a warning kept until the user clears it (`yesno status`).
+struct WalletWarning {
+  int64_t at = 0;
+  std::string text;
+};
+
 struct WalletContents {
   int64_t created_at = 0;
   uint64_t generation = 0;  // incremented on every save
   std::vector<WalletIssuer> issuers;
   std::vector<WalletToken> tokens;
+  std::vector<WalletKeyRecord> keys;      // plaintext version 2
+  std::vector<WalletWarning> warnings;    // plaintext version 2
 };
 
 // NewPassphraseHeader makes a header for a new passphrase wallet with fresh

@@ -113,4 +113,9 @@ bool ClaimHolds(std::string_view claim, const Date& birth, const std::vector<std
   return false;
 }
 
+std::string ClaimQuestion(std::string_view claim) {
+  if (auto n = AgeClaimThreshold(claim)) return "Are you over " + std::to_string(*n) + "?";
+  return "Can you prove \u201c" + std::string(claim) + "\u201d?";
+}
+
 }  // namespace yesno

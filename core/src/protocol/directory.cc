@@ -1,7 +1,9 @@
 // directory.cc — the signed issuer directory.
 #include "yesno/directory.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "yesno/claims.h"
 #include "yesno/pop.h"
@@ -21,6 +23,33 @@ bool GetInt64(const Json& obj, const char* name, int64_t& out) {
 }
 
 }  // namespace
+
+Status CheckDirectoryKeyConsistency(const IssuerDirectory& directory, int64_t now) {
+  auto fail = [](const std::string& why) { return MakeError(ErrorCode::kVerificationFailed, why); };
+  int64_t grid = 0;  // the epoch length S every key must share
+  std::set<Bytes> seen_keys;
+  std::map<std::string, std::set<int64_t>> epochs;  // claim -> not-before of each key
+  for (const DirectoryKey& k : directory.keys) {
+    const int64_t epoch_seconds = k.not_after - k.not_before - kKeyGraceSeconds;
+    if (epoch_seconds < kMinKeyEpochSeconds || epoch_seconds > kMaxKeyEpochSeconds ||
+        epoch_seconds % kKeyDaySeconds != 0 || k.not_before % epoch_seconds != 0) {
+      return fail("a key for " + k.claim + " has a validity window off the issuer's epoch grid");
+    }
+    if (grid == 0) grid = epoch_seconds;
+    if (epoch_seconds != grid) return fail("the directory's keys do not share one epoch length");
+    if (!seen_keys.insert(k.token_key).second) return fail("one key is listed twice or under two claims");
+    if (!epochs[k.claim].insert(k.not_before).second) {
+      return fail("the directory lists two keys for " + k.claim + " in one epoch");
+    }
+    if (epochs[k.claim].size() > kMaxKeysPerClaim) {
+      return fail("the directory lists more keys for " + k.claim + " than key rotation produces");
+    }
+    if (k.not_before - kKeyPublishAheadSeconds - kKeyClockSkewSeconds > now) {
+      return fail("the directory lists a key for " + k.claim + " before its publication time");
+    }
+  }
+  return Status::Ok();
+}
 
 std::string SerializeDirectory(const IssuerDirectory& directory) {
   Json keys = Json::array();

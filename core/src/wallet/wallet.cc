@@ -16,7 +16,7 @@ constexpr std::size_t kSaltBytes = crypto_pwhash_SALTBYTES;
 constexpr std::size_t kCheckBytes = 16;
 constexpr std::size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
-constexpr uint8_t kPlaintextVersion = 1;
+constexpr uint8_t kPlaintextVersion = 2;  // 1: issuers + tokens; 2: + key records, warnings
 static_assert(kWalletKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
 static_assert(kWalletHeaderBytes == 8 + 1 + 1 + 8 + 8 + kSaltBytes + kCheckBytes + kNonceBytes);
 
@@ -52,6 +52,13 @@ bool ReadPrefixed(wire::Reader& r, int len_bytes, ByteView& out) {
     n = (n << 8) | b;
   }
   return n <= r.remaining() && r.ReadView(static_cast<std::size_t>(n), out);
+}
+
+bool ReadU32(wire::Reader& r, uint32_t& out) {
+  ByteView v;
+  if (!r.ReadView(4, v)) return false;
+  out = (uint32_t{v[0]} << 24) | (uint32_t{v[1]} << 16) | (uint32_t{v[2]} << 8) | uint32_t{v[3]};
+  return true;
 }
 
 Bytes KeyCheck(const SecretBytes& key) {
@@ -120,7 +127,7 @@ Result<WalletHeader> ParseWalletHeader(ByteView file) {
 
 Result<SecretBytes> DeriveWalletKey(ByteView passphrase, const WalletHeader& header) {
   if (header.kdf != WalletKdf::kArgon2id) return MakeError(ErrorCode::kInvalidArgument, "this wallet uses a key file");
-  if (header.opslimit < crypto_pwhash_OPSLIMIT_MIN || header.opslimit > crypto_pwhash_OPSLIMIT_SENSITIVE ||
+  if (header.opslimit < crypto_pwhash_OPSLIMIT_MIN || header.opslimit > kMaxWalletOpslimit ||
       header.memlimit < crypto_pwhash_MEMLIMIT_MIN || header.memlimit > crypto_pwhash_MEMLIMIT_SENSITIVE ||
       header.salt.size() != kSaltBytes) {
     return MakeError(ErrorCode::kMalformedInput, "wallet header has out-of-range Argon2id limits");
@@ -171,6 +178,25 @@ Result<Bytes> SealWallet(const WalletContents& c, const SecretBytes& key, Wallet
     w.U8(t.spent ? 1 : 0);
     w.U64(static_cast<uint64_t>(t.spent_at));
   }
+  if (c.keys.size() > 0xffffffffu || c.warnings.size() > 0xffff) {
+    return MakeError(ErrorCode::kInvalidArgument, "wallet: too many entries");
+  }
+  w.U32(c.keys.size());
+  for (const auto& k : c.keys) {
+    if (!w.Prefixed(AsBytes(k.issuer), 2) || !w.Prefixed(AsBytes(k.claim), 1) || !w.Prefixed(k.key_id, 1)) {
+      return MakeError(ErrorCode::kInvalidArgument, "wallet: key record field too long");
+    }
+    w.U64(static_cast<uint64_t>(k.not_before));
+    w.U64(static_cast<uint64_t>(k.not_after));
+    w.U64(static_cast<uint64_t>(k.quota_limit));
+    w.U64(static_cast<uint64_t>(k.quota_remaining));
+    w.U64(static_cast<uint64_t>(k.refilled_at));
+  }
+  w.U16(c.warnings.size());
+  for (const auto& x : c.warnings) {
+    w.U64(static_cast<uint64_t>(x.at));
+    if (!w.Prefixed(AsBytes(x.text), 2)) return MakeError(ErrorCode::kInvalidArgument, "wallet: warning too long");
+  }
 
   header.key_check = KeyCheck(key);
   header.nonce.resize(kNonceBytes);
@@ -209,7 +235,7 @@ Result<WalletContents> OpenWallet(ByteView file, const SecretBytes& key) {
   uint8_t version = 0;
   uint64_t created = 0;
   uint16_t n_issuers = 0;
-  if (!r.ReadU8(version) || version != kPlaintextVersion || !r.ReadU64(created) || !r.ReadU64(c.generation) ||
+  if (!r.ReadU8(version) || version < 1 || version > kPlaintextVersion || !r.ReadU64(created) || !r.ReadU64(c.generation) ||
       !r.ReadU16(n_issuers)) {
     return Corrupt("bad contents header");
   }
@@ -231,10 +257,8 @@ Result<WalletContents> OpenWallet(ByteView file, const SecretBytes& key) {
     iss.directory_fetched_at = static_cast<int64_t>(fetched);
     c.issuers.push_back(std::move(iss));
   }
-  ByteView count_view;
-  if (!r.ReadView(4, count_view)) return Corrupt("bad token count");
-  const uint32_t n_tokens = (uint32_t{count_view[0]} << 24) | (uint32_t{count_view[1]} << 16) |
-                            (uint32_t{count_view[2]} << 8) | uint32_t{count_view[3]};
+  uint32_t n_tokens = 0;
+  if (!ReadU32(r, n_tokens)) return Corrupt("bad token count");
   for (uint32_t i = 0; i < n_tokens; ++i) {
     WalletToken t;
     ByteView issuer, claim, token, seed;
@@ -252,6 +276,39 @@ Result<WalletContents> OpenWallet(ByteView file, const SecretBytes& key) {
     t.spent = flags == 1;
     t.spent_at = static_cast<int64_t>(spent_at);
     c.tokens.push_back(std::move(t));
+  }
+  if (version >= 2) {
+    uint32_t n_keys = 0;
+    if (!ReadU32(r, n_keys)) return Corrupt("bad key record count");
+    for (uint32_t i = 0; i < n_keys; ++i) {
+      WalletKeyRecord k;
+      ByteView issuer, claim, key_id;
+      uint64_t nb = 0, na = 0, limit = 0, remaining = 0, at = 0;
+      if (!ReadPrefixed(r, 2, issuer) || !ReadPrefixed(r, 1, claim) || !ReadPrefixed(r, 1, key_id) || !r.ReadU64(nb) ||
+          !r.ReadU64(na) || !r.ReadU64(limit) || !r.ReadU64(remaining) || !r.ReadU64(at)) {
+        return Corrupt("bad key record");
+      }
+      k.issuer = AsString(issuer);
+      k.claim = AsString(claim);
+      k.key_id = ToBytes(key_id);
+      k.not_before = static_cast<int64_t>(nb);
+      k.not_after = static_cast<int64_t>(na);
+      k.quota_limit = static_cast<int64_t>(limit);
+      k.quota_remaining = static_cast<int64_t>(remaining);
+      k.refilled_at = static_cast<int64_t>(at);
+      c.keys.push_back(std::move(k));
+    }
+    uint16_t n_warnings = 0;
+    if (!r.ReadU16(n_warnings)) return Corrupt("bad warning count");
+    for (uint16_t i = 0; i < n_warnings; ++i) {
+      WalletWarning x;
+      uint64_t at = 0;
+      ByteView text;
+      if (!r.ReadU64(at) || !ReadPrefixed(r, 2, text)) return Corrupt("bad warning");
+      x.at = static_cast<int64_t>(at);
+      x.text = AsString(text);
+      c.warnings.push_back(std::move(x));
+    }
   }
   if (!r.empty()) return Corrupt("trailing bytes");
   return c;

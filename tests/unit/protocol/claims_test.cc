@@ -267,5 +267,11 @@ TEST(ClaimHoldsTest, NotBornYetHoldsNoAgeClaim) {
   EXPECT_FALSE(ClaimHolds("age_over_1", D(2030, 1, 1), {}, D(2026, 1, 1)));
 }
 
+TEST(ClaimsTest, ClaimQuestionIsPlainWords) {
+  EXPECT_EQ(ClaimQuestion("age_over_18"), "Are you over 18?");
+  EXPECT_EQ(ClaimQuestion("age_over_21"), "Are you over 21?");
+  EXPECT_EQ(ClaimQuestion("verified_person"), "Can you prove \u201cverified_person\u201d?");
+}
+
 }  // namespace
 }  // namespace yesno

@@ -293,5 +293,108 @@ TEST(DirectorySignatureTest, SignRejectsBadSeed) {
   EXPECT_EQ(sig.error().code, ErrorCode::kInvalidArgument);
 }
 
+// --- key consistency (DESIGN §8: one key for everyone) ----------------------------
+
+constexpr int64_t kEpoch = 30 * kKeyDaySeconds;
+constexpr int64_t kNow = 667 * kEpoch - kKeyDaySeconds;  // one day before epoch 667 starts
+
+DirectoryKey GridKey(const std::string& claim, int64_t epoch, uint8_t id) {
+  DirectoryKey k;
+  k.token_key = Bytes{0x30, id};
+  k.not_before = epoch * kEpoch;
+  k.not_after = (epoch + 1) * kEpoch + kKeyGraceSeconds;
+  k.claim = claim;
+  return k;
+}
+
+// What the issuer's own rotation lists the day before epoch 667: the previous
+// key in its grace, the current one and the next one, for two claims.
+IssuerDirectory RotatingDirectory() {
+  IssuerDirectory d;
+  d.issuer_request_uri = "/token-request";
+  d.issuer_name = "issuer.example";
+  d.keys = {GridKey("age_over_18", 665, 1), GridKey("age_over_18", 666, 2), GridKey("age_over_18", 667, 3),
+            GridKey("age_over_21", 666, 4), GridKey("age_over_21", 667, 5)};
+  return d;
+}
+
+void ExpectInconsistent(const IssuerDirectory& d, const std::string& words) {
+  Status s = CheckDirectoryKeyConsistency(d, kNow);
+  ASSERT_FALSE(s.ok()) << words;
+  EXPECT_EQ(s.error().code, ErrorCode::kVerificationFailed);
+  EXPECT_NE(s.error().message.find(words), std::string::npos) << s.error().message;
+}
+
+TEST(DirectoryConsistencyTest, TheIssuersOwnRotationPasses) {
+  EXPECT_TRUE(CheckDirectoryKeyConsistency(RotatingDirectory(), kNow).ok());
+  IssuerDirectory d = RotatingDirectory();
+  for (auto& k : d.keys) {  // a 7-day grid (the shortest an issuer allows) passes too
+    const int64_t epoch = k.not_before / kEpoch;
+    k.not_before = epoch * kMinKeyEpochSeconds;
+    k.not_after = (epoch + 1) * kMinKeyEpochSeconds + kKeyGraceSeconds;
+  }
+  EXPECT_TRUE(CheckDirectoryKeyConsistency(d, d.keys[2].not_before - kKeyDaySeconds).ok());
+  EXPECT_TRUE(CheckDirectoryKeyConsistency(IssuerDirectory{}, kNow).ok());
+}
+
+TEST(DirectoryConsistencyTest, AKeyOffTheEpochGridIsRefused) {
+  IssuerDirectory d = RotatingDirectory();
+  d.keys[1].not_before += 3600;  // shifted start, same end: window not S + grace
+  ExpectInconsistent(d, "epoch grid");
+  d = RotatingDirectory();
+  d.keys[1].not_before += kKeyDaySeconds;  // whole window shifted by a day: not a multiple of S
+  d.keys[1].not_after += kKeyDaySeconds;
+  ExpectInconsistent(d, "epoch grid");
+  d = RotatingDirectory();
+  d.keys[1].not_after = d.keys[1].not_before + 6 * kKeyDaySeconds + kKeyGraceSeconds;  // a 6-day epoch
+  ExpectInconsistent(d, "epoch grid");
+  d = RotatingDirectory();
+  d.keys[1].not_after += 1;  // not whole days
+  ExpectInconsistent(d, "epoch grid");
+}
+
+TEST(DirectoryConsistencyTest, KeysOnTwoEpochLengthsAreRefused) {
+  IssuerDirectory d = RotatingDirectory();
+  DirectoryKey week;
+  week.token_key = Bytes{0x30, 9};
+  week.not_before = (kNow / kMinKeyEpochSeconds) * kMinKeyEpochSeconds;
+  week.not_after = week.not_before + kMinKeyEpochSeconds + kKeyGraceSeconds;
+  week.claim = "verified_person";
+  d.keys.push_back(week);
+  ExpectInconsistent(d, "one epoch length");
+}
+
+TEST(DirectoryConsistencyTest, OneKeyUnderTwoClaimsOrListedTwiceIsRefused) {
+  IssuerDirectory d = RotatingDirectory();
+  d.keys[4].token_key = d.keys[2].token_key;  // age_over_21's next key is age_over_18's
+  ExpectInconsistent(d, "under two claims");
+  d = RotatingDirectory();
+  d.keys.push_back(d.keys[1]);
+  ExpectInconsistent(d, "listed twice");
+}
+
+TEST(DirectoryConsistencyTest, TwoKeysForOneClaimInOneEpochAreRefused) {
+  // The tagging attack: a second current key for the same claim.
+  IssuerDirectory d = RotatingDirectory();
+  d.keys.push_back(GridKey("age_over_18", 666, 7));
+  ExpectInconsistent(d, "two keys for age_over_18 in one epoch");
+}
+
+TEST(DirectoryConsistencyTest, MoreKeysPerClaimThanRotationProducesAreRefused) {
+  IssuerDirectory d = RotatingDirectory();
+  d.keys.push_back(GridKey("age_over_18", 664, 8));  // a fourth, long expired epoch
+  ExpectInconsistent(d, "more keys for age_over_18");
+}
+
+TEST(DirectoryConsistencyTest, AKeyListedBeforeItsPublicationTimeIsRefused) {
+  IssuerDirectory d = RotatingDirectory();
+  d.keys = {GridKey("age_over_18", 666, 2), GridKey("age_over_18", 668, 3)};  // two epochs ahead
+  ExpectInconsistent(d, "before its publication time");
+  // Epoch 667 starts one day after kNow: listed 2 days ahead is on time.
+  d.keys = {GridKey("age_over_18", 666, 2), GridKey("age_over_18", 667, 3)};
+  EXPECT_TRUE(CheckDirectoryKeyConsistency(d, kNow).ok());
+  EXPECT_FALSE(CheckDirectoryKeyConsistency(d, 667 * kEpoch - kKeyPublishAheadSeconds - 2 * kKeyClockSkewSeconds).ok());
+}
+
 }  // namespace
 }  // namespace yesno

@@ -34,6 +34,11 @@ WalletContents Sample() {
     t.spent_at = n == 1 ? 1700000200 : 0;
     c.tokens.push_back(std::move(t));
   }
+  c.keys.push_back(WalletKeyRecord{"issuer.example", "age_over_18", 1699999200, 1703200000, Bytes(32, 9), 64, 61,
+                                   1700000150});
+  c.keys.push_back(WalletKeyRecord{"issuer.example", "verified_person", 1699999200, 1703200000, Bytes(32, 10), -1, -1,
+                                   1700000160});
+  c.warnings.push_back(WalletWarning{1700000300, "shop.example offered another key"});
   return c;
 }
 
@@ -64,6 +69,67 @@ TEST(WalletTest, RoundTripsEveryField) {
     EXPECT_EQ(c->tokens[n].spent, s.tokens[n].spent);
     EXPECT_EQ(c->tokens[n].spent_at, s.tokens[n].spent_at);
   }
+  ASSERT_EQ(c->keys.size(), 2u);
+  for (std::size_t n = 0; n < 2; ++n) {
+    EXPECT_EQ(c->keys[n].issuer, s.keys[n].issuer);
+    EXPECT_EQ(c->keys[n].claim, s.keys[n].claim);
+    EXPECT_EQ(c->keys[n].not_before, s.keys[n].not_before);
+    EXPECT_EQ(c->keys[n].not_after, s.keys[n].not_after);
+    EXPECT_EQ(c->keys[n].key_id, s.keys[n].key_id);
+    EXPECT_EQ(c->keys[n].quota_limit, s.keys[n].quota_limit);
+    EXPECT_EQ(c->keys[n].quota_remaining, s.keys[n].quota_remaining);
+    EXPECT_EQ(c->keys[n].refilled_at, s.keys[n].refilled_at);
+  }
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_EQ(c->warnings[0].at, s.warnings[0].at);
+  EXPECT_EQ(c->warnings[0].text, s.warnings[0].text);
+}
+
+// A wallet written before key records existed (plaintext version 1: issuers
+// and tokens only) still opens, with no key records or warnings.
+TEST(WalletTest, VersionOnePlaintextStillOpens) {
+  DeterministicRng rng(11);
+  WalletContents old = Sample();
+  old.keys.clear();
+  old.warnings.clear();
+  auto file = SealWallet(old, Key(1), NewKeyFileHeader(rng), rng);
+  ASSERT_TRUE(file.ok());
+  // Decrypt, turn the plaintext into version 1 (drop the two empty v2
+  // sections: u32 0 and u16 0) and encrypt it again under the same header.
+  Bytes pt(file->size() - kWalletHeaderBytes - crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  unsigned long long pt_len = 0;
+  const SecretBytes key = Key(1);
+  auto header = ParseWalletHeader(*file);
+  ASSERT_TRUE(header.ok());
+  ASSERT_EQ(crypto_aead_xchacha20poly1305_ietf_decrypt(pt.data(), &pt_len, nullptr, file->data() + kWalletHeaderBytes,
+                                                       file->size() - kWalletHeaderBytes, file->data(),
+                                                       kWalletHeaderBytes, header->nonce.data(), key.data()),
+            0);
+  ASSERT_EQ(pt[0], 2);
+  ASSERT_EQ(Bytes(pt.end() - 6, pt.end()), Bytes(6, 0));
+  pt[0] = 1;
+  pt.resize(pt.size() - 6);
+  Bytes v1(file->begin(), file->begin() + kWalletHeaderBytes);
+  v1.resize(kWalletHeaderBytes + pt.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  unsigned long long ct_len = 0;
+  ASSERT_EQ(crypto_aead_xchacha20poly1305_ietf_encrypt(v1.data() + kWalletHeaderBytes, &ct_len, pt.data(), pt.size(),
+                                                       v1.data(), kWalletHeaderBytes, nullptr, header->nonce.data(),
+                                                       key.data()),
+            0);
+  auto c = OpenWallet(v1, key);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->tokens.size(), 3u);
+  EXPECT_TRUE(c->keys.empty());
+  EXPECT_TRUE(c->warnings.empty());
+  // The same version-1 bytes with a v2 tail appended are not a valid v1 file.
+  pt.push_back(0);
+  Bytes bad(file->begin(), file->begin() + kWalletHeaderBytes);
+  bad.resize(kWalletHeaderBytes + pt.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  ASSERT_EQ(crypto_aead_xchacha20poly1305_ietf_encrypt(bad.data() + kWalletHeaderBytes, &ct_len, pt.data(), pt.size(),
+                                                       bad.data(), kWalletHeaderBytes, nullptr, header->nonce.data(),
+                                                       key.data()),
+            0);
+  EXPECT_EQ(OpenWallet(bad, key).error().code, ErrorCode::kVerificationFailed);
 }
 
 TEST(WalletTest, PlaintextNeverAppearsInTheFile) {
