@@ -355,7 +355,7 @@ std::set<std::string> EnrollAndRefill(const std::string& dir, const Issuer& issu
   EXPECT_EQ(command, "yesno enroll --issuer " + issuer.url + " --issuer-key " + issuer.key + " --ticket " + ticket);
   auto enroll = Wallet(dir, {"enroll", "--issuer", issuer.url, "--issuer-key", issuer.key, "--ticket", ticket});
   EXPECT_EQ(enroll.exit_code, 0) << enroll.err;
-  auto refill = Wallet(dir, {"--json", "refill", "--target", "2"});
+  auto refill = Wallet(dir, {"--json", "refill", "--target", "2", "--low-water", "1"});
   EXPECT_EQ(refill.exit_code, 0) << refill.err;
   auto doc = Json::parse(refill.out, nullptr, false);
   if (!doc.is_object() || !doc.contains("claims")) return claims;
