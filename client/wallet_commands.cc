@@ -548,7 +548,9 @@ int RunRefill(const Env& env, const RefillArgs& args) {
     return env.out.Fail("--if-due refills every claim of an issuer together (so traffic does not show which ran low): drop --claim");
   }
   if (args.target < 1 || args.target > 1000) return env.out.Fail("--target must be 1..1000");
-  if (args.low_water < 1 || args.low_water > args.target) return env.out.Fail("--low-water must be 1..--target");
+  if (args.if_due && (args.low_water < 1 || args.low_water > args.target)) {
+    return env.out.Fail("--low-water must be 1..--target (" + std::to_string(args.target) + ")");
+  }
   auto wallet = OpenWalletFile(env);
   if (!wallet.ok()) return Fail(env, wallet.error());
   RefillReport report;

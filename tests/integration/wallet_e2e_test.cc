@@ -204,7 +204,7 @@ TEST_F(WalletE2eTest, ProveNeverRefillsAndAttributesWork) {
   r = Yesno(w, {"prove", "--verifier", g_story->verifier_url, "--claim", "verified_person"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "yes\n");
-  EXPECT_EQ(ReadWallet(w).tokens.size(), 64u);  // 32 per entitled claim (age_over_18, verified_person)
+  EXPECT_EQ(ReadWallet(w).tokens.size(), 96u);  // 32 per entitled claim (age_over_18, age_over_21, verified_person)
 }
 
 TEST_F(WalletE2eTest, KillDuringProveLeavesTheTokenSpentAndTheWalletValid) {
