@@ -22,6 +22,7 @@ namespace {
 using nlohmann::json;
 
 constexpr int kMaxBatch = 64;
+constexpr std::size_t kMaxWarnings = 32;
 
 // Progress prints a line on stderr when a person is watching.
 void Progress(const Env& env, const std::string& line) {
@@ -343,7 +344,17 @@ std::optional<std::string> RefillDue(const WalletContents& c, const WalletIssuer
   for (const auto& t : c.tokens) {
     if (t.issuer == issuer.name) claims.insert(t.claim);
   }
-  if (claims.empty()) return "never refilled";
+  if (claims.empty()) {
+    // A ticket entitled to nothing this period (e.g. under 18) is not due
+    // again until a new period's keys: its record then is missing.
+    for (const auto& k : c.keys) {
+      if (k.issuer == issuer.name && now < EpochEnd(k)) {
+        fine.push_back("no claim this ticket is entitled to this period");
+        return std::nullopt;
+      }
+    }
+    return "never refilled";
+  }
   for (const std::string& claim : claims) {
     const DirectoryKey* key = IssuingKey(*dir, claim, now);
     if (key == nullptr) return claim + ": the stored directory has no current key";
@@ -715,7 +726,11 @@ Result<Presentation> BuildPresentation(const Env& env, WalletFile& wallet, const
                         "one your wallet was given: " + *issuer + " may be serving your wallet a key of its own to "
                         "recognise you. Nothing was sent. `yesno status` shows this warning until you clear it "
                         "(yesno status --clear-warnings).";
-          c.warnings.push_back(WalletWarning{now, DateOf(now) + ": " + out.message});
+          // One warning per site and issuer; the list stays short.
+          const std::string text = out.message;
+          const bool known = std::any_of(c.warnings.begin(), c.warnings.end(),
+                                         [&](const WalletWarning& w) { return w.text.ends_with(text); });
+          if (!known && c.warnings.size() < kMaxWarnings) c.warnings.push_back(WalletWarning{now, DateOf(now) + ": " + text});
           return true;
         }
         std::map<std::string, std::set<Bytes>> trusted;  // issuer -> key ids for the claim

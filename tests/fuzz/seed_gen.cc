@@ -387,6 +387,10 @@ void OwnMessages(const fs::path& vectors, Corpus& c) {
   w.issuers.push_back(wi);
   w.tokens.push_back(WalletToken{std::string(kIssuerName), std::string(kClaim), t1.token, t1.seed, kKeyNotAfter, false, 0});
   w.tokens.push_back(WalletToken{std::string(kIssuerName), std::string(kClaim), t2.token, t2.seed, kKeyNotAfter, true, kNow});
+  // Plaintext version 2: the key the wallet refilled under, and a kept warning.
+  w.keys.push_back(WalletKeyRecord{std::string(kIssuerName), std::string(kClaim), kKeyNotAfter - 37 * 86400, kKeyNotAfter,
+                                   Bytes(32, 0x0c), 64, 60, kNow - 5});
+  w.warnings.push_back(WalletWarning{kNow, "shop.example offered another key"});
   for (const WalletContents& contents : {WalletContents{}, w}) {
     const std::string id = contents.tokens.empty() ? "empty" : "issuer_and_tokens";
     const Bytes file = Must(SealWallet(contents, wkey, NewKeyFileHeader(rng), rng), "wallet");

@@ -500,6 +500,12 @@ TEST_F(HolderPrivacyTest, AMinorIsToldTheIssuerDoesNotVouchNotThatTheWalletIsEmp
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "no (no_token)\n");
   EXPECT_TRUE(Has(r.err, "does not vouch for age_over_18")) << r.err;
+  // Nothing to refill this period: a timer's `refill --if-due` leaves the issuer alone.
+  const int64_t issuer_before = RequestCount(g_world->issuer_url);
+  r = Yesno(w, {"refill", "--if-due"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Has(r.out, "nothing due (no claim this ticket is entitled to this period)")) << r.out;
+  EXPECT_EQ(RequestCount(g_world->issuer_url), issuer_before);
 }
 
 // Setup mistakes are errors (exit 2) that say what to do, never a "no".

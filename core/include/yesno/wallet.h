@@ -31,6 +31,9 @@ namespace yesno {
 inline constexpr std::size_t kWalletKeyBytes = 32;
 inline constexpr std::size_t kWalletHeaderBytes = 82;
 inline constexpr uint8_t kWalletVersion = 1;
+// Plaintext versions: 1 holds issuers and tokens; 2 adds key records and
+// warnings. OpenWallet reads both; SealWallet writes the current one.
+inline constexpr uint8_t kWalletPlaintextVersion = 2;
 // Argon2id pass counts a wallet header may name (wallets calibrate theirs to
 // the machine: about 0.3 s per unlock); more would let a planted file stall
 // the wallet.
@@ -95,6 +98,7 @@ struct WalletContents {
   std::vector<WalletToken> tokens;
   std::vector<WalletKeyRecord> keys;      // plaintext version 2
   std::vector<WalletWarning> warnings;    // plaintext version 2
+  uint8_t plaintext_version = kWalletPlaintextVersion;  // as read (a v1 file is rewritten as v2)
 };
 
 // NewPassphraseHeader makes a header for a new passphrase wallet with fresh

@@ -16,7 +16,7 @@ constexpr std::size_t kSaltBytes = crypto_pwhash_SALTBYTES;
 constexpr std::size_t kCheckBytes = 16;
 constexpr std::size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
-constexpr uint8_t kPlaintextVersion = 2;  // 1: issuers + tokens; 2: + key records, warnings
+constexpr uint8_t kPlaintextVersion = kWalletPlaintextVersion;
 static_assert(kWalletKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
 static_assert(kWalletHeaderBytes == 8 + 1 + 1 + 8 + 8 + kSaltBytes + kCheckBytes + kNonceBytes);
 
@@ -240,6 +240,7 @@ Result<WalletContents> OpenWallet(ByteView file, const SecretBytes& key) {
     return Corrupt("bad contents header");
   }
   c.created_at = static_cast<int64_t>(created);
+  c.plaintext_version = version;
   for (uint16_t i = 0; i < n_issuers; ++i) {
     WalletIssuer iss;
     ByteView name, url, pk, ticket, dir, sig;

@@ -121,6 +121,7 @@ TEST(WalletTest, VersionOnePlaintextStillOpens) {
   EXPECT_EQ(c->tokens.size(), 3u);
   EXPECT_TRUE(c->keys.empty());
   EXPECT_TRUE(c->warnings.empty());
+  EXPECT_EQ(c->plaintext_version, 1);
   // The same version-1 bytes with a v2 tail appended are not a valid v1 file.
   pt.push_back(0);
   Bytes bad(file->begin(), file->begin() + kWalletHeaderBytes);
