@@ -128,7 +128,12 @@ Result<HttpResponse> Exchange(asio::io_context& ioc, Stream& stream, const HttpR
   bool done = false;
 
   http::request<http::string_body> req{http::string_to_verb(request.method), request.url.target, 11};
-  req.set(http::field::host, request.url.host.find(':') != std::string::npos ? "[" + request.url.host + "]" : request.url.host);
+  // RFC 9110 §7.2: the port is part of Host unless it is the scheme's default
+  // (servers that build absolute URLs from Host, e.g. OpenID Providers, need it).
+  std::string host = request.url.host.find(':') != std::string::npos ? "[" + request.url.host + "]" : request.url.host;
+  const bool default_port = request.url.port == (request.url.scheme == "https" ? 443 : 80);
+  if (!default_port) host += ":" + std::to_string(request.url.port);
+  req.set(http::field::host, host);
   req.set(http::field::user_agent, "yesno/0.1");
   for (const auto& [k, v] : request.headers) req.set(k, v);
   if (!request.content_type.empty()) req.set(http::field::content_type, request.content_type);

@@ -8,7 +8,8 @@
 //     admin.secret       operator bearer secret for POST /admin/enroll (text);
 //                        delete it to turn HTTP enrollment off
 //     keys/<claim>.<epoch>.der   RSA token keys (PKCS#8 DER)
-//     state.db           SQLite: quota counters, deny-list, issued counts
+//     state.db           SQLite: quota counters, deny-list, issued counts,
+//                        OIDC enrollment-limit counters (keyed hashes)
 //                        (embedded default)
 //     store.kek          with a PostgreSQL store: the 32-byte key-encryption
 //                        key that seals the token keys kept in the database

@@ -138,6 +138,11 @@ Result<KeyStore::MaintainReport> IssuerService::Maintain() {
   if (Status s = state_->Prune(config_.EpochOf(now), now, keep); !s.ok()) {
     server::LogEvent(kServerName, "state pruning failed: " + s.error().message);
   }
+  if (oidc_) {
+    if (Status s = state_->PruneEnrollments(now); !s.ok()) {
+      server::LogEvent(kServerName, "enrollment-limit pruning failed: " + s.error().message);
+    }
+  }
   return report;
 }
 
@@ -398,6 +403,141 @@ Response IssuerService::HandleEnroll(const Request& req, RequestLog& log) {
   out["ticket"] = ok.ticket;
   out["expires_at"] = ok.expires_at;
   return server::MakeResponse(req, status::ok, kMediaTypeJson, out.dump());
+}
+
+Status IssuerService::EnableOidc(OidcConfig config, EnrollLimit limit, net::HttpClientOptions http) {
+  for (const auto& [provider_claim, attr] : config.attributes) {
+    if (std::find(config_.attributes.begin(), config_.attributes.end(), attr) == config_.attributes.end()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "--oidc: attribute '" + attr + "' is not in this issuer's policy (init --attributes)");
+    }
+  }
+  http.timeout = std::chrono::milliseconds(10'000);
+  oidc_ = std::make_unique<OidcEnrollment>(std::move(config), DerivePersonKey(secrets_.ticket_key), std::move(http));
+  enroll_limit_ = limit;
+  metrics_.Describe("oidc_refusals_total", "counter", "OIDC enrollments refused, by reason code");
+  auto bind = [this](Response (IssuerService::*fn)(const Request&, RequestLog&)) {
+    return [this, fn](const Request& req, RequestLog& log) { return (this->*fn)(req, log); };
+  };
+  router_.Add(verb::get, "/enroll", bind(&IssuerService::HandleOidcStart));
+  router_.Add(verb::get, "/enroll/callback", bind(&IssuerService::HandleOidcCallback));
+  return Status::Ok();
+}
+
+namespace {
+
+std::string PageNonce(Rng& rng) {
+  Bytes n(18);
+  rng.Fill(n);
+  return Base64UrlEncode(n, /*padding=*/false);
+}
+
+// EnrollCookie returns the flow-binding cookie's value from the request.
+std::string EnrollCookie(const Request& req) {
+  const std::string prefix = std::string(kEnrollCookieName) + "=";
+  for (auto [it, end] = req.equal_range(server::http::field::cookie); it != end; ++it) {
+    std::string_view v(it->value().data(), it->value().size());
+    while (!v.empty()) {
+      const auto semi = v.find(';');
+      std::string_view part = v.substr(0, semi);
+      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+      if (part.substr(0, prefix.size()) == prefix) return std::string(part.substr(prefix.size()));
+      if (semi == std::string_view::npos) break;
+      v.remove_prefix(semi + 1);
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+Response IssuerService::OidcPage(const Request& req, unsigned status_code, std::string body, const std::string& nonce) {
+  Response res = server::MakeResponse(req, static_cast<status>(status_code), "text/html; charset=utf-8", std::move(body));
+  res.set(server::http::field::cache_control, "no-store");
+  res.set(server::http::field::pragma, "no-cache");
+  res.set("Content-Security-Policy", OidcContentSecurityPolicy(nonce));
+  res.set("X-Frame-Options", "DENY");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
+  return res;
+}
+
+Response IssuerService::OidcProblem(const Request& req, const OidcFailure& failure, RequestLog& log) {
+  log.reason = failure.reason;
+  metrics_.Add("oidc_refusals_total", {{"reason", failure.reason}});
+  const std::string nonce = PageNonce(rng_);
+  return OidcPage(req, failure.status,
+                  OidcProblemPage(failure.heading, failure.message, oidc_->PublicBase() + "/enroll", nonce), nonce);
+}
+
+Response IssuerService::HandleOidcStart(const Request& req, RequestLog& log) {
+  auto started = oidc_->Begin(clock_.NowSeconds(), rng_);
+  if (auto* f = std::get_if<OidcFailure>(&started)) return OidcProblem(req, *f, log);
+  const auto& ok = std::get<OidcStarted>(started);
+  Response res = server::MakeResponse(req, status::found, "text/plain; charset=utf-8", "");
+  res.set(server::http::field::location, ok.location);
+  res.set(server::http::field::cache_control, "no-store");
+  res.set("Referrer-Policy", "no-referrer");
+  // A random value binding the flow to this browser: nothing personal.
+  // SameSite=Lax: the provider's redirect back is a top-level GET.
+  std::string cookie = std::string(kEnrollCookieName) + "=" + ok.binding + "; Max-Age=" +
+                       std::to_string(kFlowLifetimeSeconds) + "; Path=/; HttpOnly; SameSite=Lax";
+  if (oidc_->config().redirect_uri.rfind("https://", 0) == 0) cookie += "; Secure";
+  res.set(server::http::field::set_cookie, cookie);
+  return res;
+}
+
+Response IssuerService::HandleOidcCallback(const Request& req, RequestLog& log) {
+  const int64_t now = clock_.NowSeconds();
+  CallbackQuery q;
+  q.code = server::QueryParam(req, "code");
+  q.state = server::QueryParam(req, "state");
+  q.iss = server::QueryParam(req, "iss");
+  q.error = server::QueryParam(req, "error");
+  auto done = oidc_->Complete(q, EnrollCookie(req), now);
+  if (auto* f = std::get_if<OidcFailure>(&done)) return OidcProblem(req, *f, log);
+  auto& person = std::get<VerifiedPerson>(done);
+
+  auto counted =
+      state_->CountEnrollment(person.person_hash, enroll_limit_.count, enroll_limit_.window_seconds(), now);
+  if (!counted.ok()) {
+    server::LogEvent(kServerName, "state database: " + counted.error().message);
+    return OidcProblem(req,
+                       OidcFailure{503, "unavailable", "The issuer cannot make tickets right now",
+                                   "This issuer's database is not reachable. Nothing was saved. Please try again "
+                                   "in a few minutes."},
+                       log);
+  }
+  if (!*counted) {
+    return OidcProblem(
+        req,
+        OidcFailure{429, "enroll_limit", "You already have the most tickets allowed",
+                    "One person can get at most " + std::to_string(enroll_limit_.count) + " tickets from this issuer in " +
+                        std::to_string(enroll_limit_.days) +
+                        " days, and this sign-in has reached that limit. Use a ticket you already have (your wallet "
+                        "keeps it), or try again when the period has passed."},
+        log);
+  }
+  auto result = Enroll(config_, secrets_.ticket_key,
+                       EnrollRequest{person.birth_date, person.attributes, oidc_->config().ticket_days}, now, rng_);
+  if (auto* e = std::get_if<EnrollError>(&result)) {
+    return OidcProblem(req,
+                       OidcFailure{e->reason == "internal" ? 500u : 422u, e->reason, "No ticket could be made",
+                                   "This issuer could not make a ticket from what the identity provider shared."},
+                       log);
+  }
+  const auto& ok = std::get<EnrollResult>(result);
+  metrics_.Add("enrollments_total", {});
+  const std::string nonce = PageNonce(rng_);
+  Response res =
+      OidcPage(req, 200,
+               OidcTicketPage(oidc_->PublicBase(), Base64UrlEncode(secrets_.public_key), ok.ticket,
+                              oidc_->ProviderName(), ok.expires_at, enroll_limit_.count, enroll_limit_.days, nonce),
+               nonce);
+  // The flow is over: clear the binding cookie.
+  res.set(server::http::field::set_cookie,
+          std::string(kEnrollCookieName) + "=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax");
+  return res;
 }
 
 Response IssuerService::HandleHealth(const Request& req, RequestLog& log) {

@@ -6,7 +6,9 @@
 // with a FixedClock. Time and randomness are injected.
 //
 // What it keeps about people: nothing. A ticket is opened for the duration
-// of one request; the state database sees only a keyed hash of its id.
+// of one request; the state database sees only a keyed hash of its id. With
+// OIDC enrollment (EnableOidc) the one per-person record is the enrollment
+// limit counter, keyed by a keyed hash of the provider's (iss, sub).
 #ifndef YESNO_SERVER_ISSUER_ISSUER_SERVICE_H_
 #define YESNO_SERVER_ISSUER_ISSUER_SERVICE_H_
 
@@ -21,6 +23,8 @@
 #include "issuer_files.h"
 #include "key_store.h"
 #include "metrics.h"
+#include "oidc_config.h"
+#include "oidc_enroll.h"
 #include "state_store.h"
 #include "yesno/claims.h"
 #include "yesno/rng.h"
@@ -74,6 +78,11 @@ class IssuerService {
   // first loads the keys other instances made.
   Result<KeyStore::MaintainReport> Maintain();
 
+  // EnableOidc turns on GET /enroll and /enroll/callback (oidc_enroll.h)
+  // with `limit` tickets per person. Call before serving. Fails when an
+  // attribute of `config` is not in the issuer's policy.
+  Status EnableOidc(OidcConfig config, EnrollLimit limit, net::HttpClientOptions http = {});
+
   // Observe is the HttpServer observer (request metrics).
   void Observe(const server::RequestLog& log, unsigned status, double seconds);
 
@@ -103,6 +112,10 @@ class IssuerService {
   server::Response HandleBatch(const server::Request& req, server::RequestLog& log);
   server::Response HandleEntitlements(const server::Request& req, server::RequestLog& log);
   server::Response HandleEnroll(const server::Request& req, server::RequestLog& log);
+  server::Response HandleOidcStart(const server::Request& req, server::RequestLog& log);
+  server::Response HandleOidcCallback(const server::Request& req, server::RequestLog& log);
+  server::Response OidcPage(const server::Request& req, unsigned status, std::string body, const std::string& nonce);
+  server::Response OidcProblem(const server::Request& req, const OidcFailure& failure, server::RequestLog& log);
   server::Response HandleHealth(const server::Request& req, server::RequestLog& log);
   server::Response HandleMetrics(const server::Request& req, server::RequestLog& log);
 
@@ -117,6 +130,8 @@ class IssuerService {
   KeyGenerator generate_;
   server::Metrics metrics_{"yesno_issuer"};
   server::Router router_;
+  std::unique_ptr<OidcEnrollment> oidc_;
+  EnrollLimit enroll_limit_;
 };
 
 // StatusForReason maps a refusal reason code to its HTTP status

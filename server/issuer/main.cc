@@ -24,6 +24,7 @@
 #include "issuer_files.h"
 #include "issuer_service.h"
 #include "log.h"
+#include "oidc_config.h"
 #include "state_store.h"
 #include "yesno/claims.h"
 #include "yesno/rng.h"
@@ -59,6 +60,8 @@ struct ServeFlags {
   int max_connections = 1024;
   bool allow_plain_http = false;
   int maintenance_seconds = 60;
+  std::string oidc;
+  std::string enroll_limit = "3/365";
 };
 
 struct EnrollFlags {
@@ -131,6 +134,15 @@ int RunServe(const ServeFlags& f) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  auto limit = ParseEnrollLimit(f.enroll_limit);
+  if (!limit.ok()) return Fail(limit.error().message);
+  std::optional<OidcConfig> oidc;
+  if (!f.oidc.empty()) {
+    auto c = LoadOidcConfig(f.oidc);
+    if (!c.ok()) return Fail(c.error().message);
+    oidc = std::move(*c);
+  }
+
   SystemRng rng;
   SystemClock clock;
   StoreOptions store;
@@ -147,6 +159,13 @@ int RunServe(const ServeFlags& f) {
   }
   auto service = IssuerService::Open(f.state, clock, rng, {}, store);
   if (!service.ok()) return Fail(service.error().message);
+  if (oidc) {
+    const std::string provider = oidc->issuer;
+    if (Status s = (*service)->EnableOidc(std::move(*oidc), *limit); !s.ok()) return Fail(s.error().message);
+    server::LogEvent(kServerName, "OIDC enrollment on at /enroll (provider " + provider + ", at most " +
+                                      std::to_string(limit->count) + " tickets per person per " +
+                                      std::to_string(limit->days) + " days)");
+  }
   auto maintained = (*service)->Maintain();
   if (!maintained.ok()) return Fail("key maintenance: " + maintained.error().message);
 
@@ -335,6 +354,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--store-timeout-ms", serve.store_timeout_ms,
                         "PostgreSQL statement and connect budget; past it a request gets 503 unavailable")
+      ->capture_default_str();
+  serve_cmd->add_option("--oidc", serve.oidc,
+                        "Enrollment with OpenID Connect: a JSON file naming the provider (issuer, client_id, "
+                        "client_secret_file, redirect_uri; docs/operations.md). Adds GET /enroll and /enroll/callback");
+  serve_cmd->add_option("--enroll-limit", serve.enroll_limit,
+                        "OIDC enrollment limit: at most N tickets per person (keyed hash of the provider's iss+sub) "
+                        "per DAYS days, written N/DAYS")
       ->capture_default_str();
 
   EnrollFlags enroll;

@@ -51,6 +51,12 @@ const std::vector<Migration>& Migrations() {
               key_id bytea NOT NULL UNIQUE,
               sealed bytea NOT NULL,
               PRIMARY KEY (claim, epoch)))sql"}},
+      {2,
+       {R"sql(CREATE TABLE enroll_limit (
+              person_hash bytea PRIMARY KEY,
+              count integer NOT NULL,
+              window_end bigint NOT NULL))sql",
+        R"sql(CREATE INDEX enroll_limit_window_end ON enroll_limit (window_end))sql"}},
   };
   return kMigrations;
 }
@@ -85,6 +91,18 @@ constexpr Statement kAddIssued{"add_issued",
 constexpr Statement kIssued{"issued", "SELECT count FROM issued WHERE key_id = $1"};
 constexpr Statement kPruneQuota{"prune_quota", "DELETE FROM quota WHERE epoch < $1::bigint"};
 constexpr Statement kPruneDeny{"prune_deny", "DELETE FROM denylist WHERE expires_at < $1::bigint"};
+// The OIDC enrollment limit, in one statement shared by the fleet: a new
+// person starts a window with count 1, an elapsed window restarts, otherwise
+// the count grows only while under the limit (no row back when reached).
+constexpr Statement kCountEnrollment{
+    "count_enrollment",
+    "INSERT INTO enroll_limit AS e (person_hash, count, window_end) VALUES ($1, 1, $2::bigint + $3::bigint) "
+    "ON CONFLICT (person_hash) DO UPDATE SET "
+    "count = CASE WHEN e.window_end <= $2::bigint THEN 1 ELSE e.count + 1 END, "
+    "window_end = CASE WHEN e.window_end <= $2::bigint THEN excluded.window_end ELSE e.window_end END "
+    "WHERE e.window_end <= $2::bigint OR e.count < $4::integer "
+    "RETURNING count"};
+constexpr Statement kPruneEnrollments{"prune_enrollments", "DELETE FROM enroll_limit WHERE window_end <= $1::bigint"};
 constexpr Statement kPruneIssued{"prune_issued",
                                  "DELETE FROM issued WHERE key_id NOT IN (SELECT key_id FROM token_keys)"};
 constexpr Statement kKeysRead{"keys_read",
@@ -321,6 +339,23 @@ Status PgStateStore::Prune(int64_t current_epoch, int64_t now, const std::vector
     if (auto w = c.Run(kPruneQuota, Params().Int(current_epoch)); !w.ok()) return w.error();
     if (auto w = c.Run(kPruneDeny, Params().Int(now)); !w.ok()) return w.error();
     if (auto w = c.Run(kPruneIssued); !w.ok()) return w.error();
+    return true;
+  });
+  if (!r.ok()) return r.error();
+  return Status::Ok();
+}
+
+Result<bool> PgStateStore::CountEnrollment(ByteView person_hash, int limit, int64_t window_seconds, int64_t now) {
+  return WithConnection<bool>([&](pg::Connection& c) -> Result<bool> {
+    auto rows = c.Run(kCountEnrollment, Params().Bytes(person_hash).Int(now).Int(window_seconds).Int(limit));
+    if (!rows.ok()) return rows.error();
+    return rows->size() == 1;
+  });
+}
+
+Status PgStateStore::PruneEnrollments(int64_t now) {
+  auto r = WithConnection<bool>([&](pg::Connection& c) -> Result<bool> {
+    if (auto w = c.Run(kPruneEnrollments, Params().Int(now)); !w.ok()) return w.error();
     return true;
   });
   if (!r.ok()) return r.error();

@@ -31,7 +31,7 @@
 namespace yesno::issuer {
 
 // kPgSchemaVersion is the newest schema this program knows.
-inline constexpr int kPgSchemaVersion = 1;
+inline constexpr int kPgSchemaVersion = 2;  // 2: enroll_limit (OIDC enrollment-limit counters)
 inline constexpr std::size_t kKekBytes = 32;
 
 struct PgStoreOptions {
@@ -58,6 +58,8 @@ class PgStateStore final : public StateStore, public KeyVault {
   Status AddIssued(const std::map<Bytes, int64_t>& by_key_id) override;
   Result<int64_t> Issued(ByteView key_id) override;
   Status Prune(int64_t current_epoch, int64_t now, const std::vector<Bytes>& keep_key_ids) override;
+  Result<bool> CountEnrollment(ByteView person_hash, int limit, int64_t window_seconds, int64_t now) override;
+  Status PruneEnrollments(int64_t now) override;
 
   Result<std::vector<StoredKey>> LoadKeys() override;
   Status UnderKeyLock(const KeyMaker& make) override;

@@ -17,6 +17,12 @@ CREATE TABLE IF NOT EXISTS denylist (
   ticket_hash BLOB PRIMARY KEY,
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS enroll_limit (
+  person_hash BLOB PRIMARY KEY,
+  count INTEGER NOT NULL,
+  window_end INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS enroll_limit_window_end ON enroll_limit (window_end);
 CREATE TABLE IF NOT EXISTS issued (
   key_id BLOB PRIMARY KEY,
   count INTEGER NOT NULL
@@ -139,6 +145,38 @@ Result<int64_t> SqliteStateStore::Issued(ByteView key_id) {
   auto row = read->Step();
   if (!row.ok()) return row.error();
   return *row ? read->Int(0) : int64_t{0};
+}
+
+Result<bool> SqliteStateStore::CountEnrollment(ByteView person_hash, int limit, int64_t window_seconds, int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // One statement: a new person starts a window with count 1; an elapsed
+  // window restarts; otherwise the count grows only while under the limit.
+  // No row comes back when the limit is reached.
+  auto stmt = db_->Prepare(
+      "INSERT INTO enroll_limit (person_hash, count, window_end) VALUES (?1, 1, ?2 + ?3) "
+      "ON CONFLICT (person_hash) DO UPDATE SET "
+      "count = CASE WHEN window_end <= ?2 THEN 1 ELSE count + 1 END, "
+      "window_end = CASE WHEN window_end <= ?2 THEN excluded.window_end ELSE window_end END "
+      "WHERE window_end <= ?2 OR count < ?4 "
+      "RETURNING count");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, person_hash).Bind(2, now).Bind(3, window_seconds).Bind(4, static_cast<int64_t>(limit));
+  auto row = stmt->Step();
+  if (!row.ok()) return row.error();
+  const bool counted = *row;
+  if (counted) {
+    auto done = stmt->Step();  // finish the statement so its write commits now
+    if (!done.ok()) return done.error();
+  }
+  return counted;
+}
+
+Status SqliteStateStore::PruneEnrollments(int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto del = db_->Prepare("DELETE FROM enroll_limit WHERE window_end <= ?1");
+  if (!del.ok()) return del.error();
+  del->Bind(1, now);
+  return del->Run();
 }
 
 Status SqliteStateStore::Prune(int64_t current_epoch, int64_t now, const std::vector<Bytes>& keep_key_ids) {

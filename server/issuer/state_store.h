@@ -1,8 +1,9 @@
 // state_store.h — the issuer's only mutable state: per-(ticket, claim,
-// epoch) quota counters, the ticket deny-list and per-key issued counts.
-// StateStore is the interface; SqliteStateStore (SQLite, WAL,
-// synchronous=FULL, one file in the state directory) is the embedded
-// default, PgStateStore (pg_state_store.h) the shared store of a fleet.
+// epoch) quota counters, the ticket deny-list, per-key issued counts and the
+// OIDC enrollment-limit counters (a keyed hash of the provider's iss+sub, a
+// count and a window end). StateStore is the interface; SqliteStateStore
+// (SQLite, WAL, synchronous=FULL, one file in the state directory) is the
+// embedded default, PgStateStore (pg_state_store.h) the shared store of a fleet.
 //
 // Tickets appear only as TicketHash(ticket id) — a keyed hash — never as the
 // ticket, a birth date or attributes. Quota rows of past epochs and deny-list
@@ -54,14 +55,21 @@ class StateStore {
   // Issued returns the count for `key_id` (0 if none).
   virtual Result<int64_t> Issued(ByteView key_id) = 0;
 
+  // CountEnrollment is the OIDC enrollment limit (docs/threat-model.md: the
+  // only per-person record). `person_hash` is a keyed hash of the provider's
+  // (iss, sub). In one atomic statement it counts one more ticket for the
+  // person if fewer than `limit` were counted in the current window (which
+  // starts at the person's first counted ticket and lasts `window_seconds`;
+  // an elapsed window starts again at `now`). Returns false, counting
+  // nothing, when the limit is reached.
+  virtual Result<bool> CountEnrollment(ByteView person_hash, int limit, int64_t window_seconds, int64_t now) = 0;
+  // PruneEnrollments deletes the counters whose window ended before `now`.
+  virtual Status PruneEnrollments(int64_t now) = 0;
+
   // Prune removes quota rows of epochs before `current_epoch`, deny-list
   // rows of tickets expired before `now`, and issued counts of keys not in
   // `keep_key_ids` (a shared store keeps the counts of every key it holds).
   virtual Status Prune(int64_t current_epoch, int64_t now, const std::vector<Bytes>& keep_key_ids) = 0;
-
-  // Extension point: counters that several instances must share (e.g. the
-  // enrollment limit per person of issue 16) go here as one more virtual
-  // method, implemented by both stores as one atomic statement.
 };
 
 // SqliteStateStore keeps the state in one SQLite file (one process).
@@ -77,6 +85,8 @@ class SqliteStateStore final : public StateStore {
   Status AddIssued(const std::map<Bytes, int64_t>& by_key_id) override;
   Result<int64_t> Issued(ByteView key_id) override;
   Status Prune(int64_t current_epoch, int64_t now, const std::vector<Bytes>& keep_key_ids) override;
+  Result<bool> CountEnrollment(ByteView person_hash, int limit, int64_t window_seconds, int64_t now) override;
+  Status PruneEnrollments(int64_t now) override;
 
  private:
   explicit SqliteStateStore(std::unique_ptr<sql::Db> db) : db_(std::move(db)) {}
