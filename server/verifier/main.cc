@@ -141,7 +141,13 @@ int Serve(const ServeFlags& f) {
       &service.metrics(), kName);
   refresher.SetOnMissing([&service](std::size_t missing) { service.SetMissingIssuers(missing); });
   const std::string cache_dir = f.cache_dir == "default" ? DefaultCacheDir() : f.cache_dir == "none" ? "" : f.cache_dir;
-  if (Status s = refresher.SetCacheDir(cache_dir); !s.ok()) return Fail(kExitUsage, s.error().message);
+  if (Status s = refresher.SetCacheDir(cache_dir); !s.ok()) {
+    // An explicit --cache-dir must work; the default is best effort (a
+    // service user without a writable home still serves, without a cache).
+    if (f.cache_dir != "default") return Fail(kExitUsage, s.error().message);
+    server::LogEvent(kName, "WARNING: " + s.error().message + " (the default): running without a directory cache; "
+                                                           "pass --cache-dir DIR");
+  }
   if (cache_dir.empty()) server::LogEvent(kName, "no directory cache (--cache-dir none, or no HOME): a restart needs the issuers up");
   // The cache first (a restart during an issuer outage keeps serving), then
   // the network; both are re-checked as if fetched.

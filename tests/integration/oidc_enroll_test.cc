@@ -24,6 +24,7 @@
 //                            every header, signature, key and claim check;
 //   OidcEnrollParts          config file, --enroll-limit, birthdate rules and
 //                            the limit counter in the state store (no node).
+#include <thread>
 #include <cjose/cjose.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -65,6 +66,8 @@ using testing::YearsAgo;
 constexpr char kClientId[] = "yesno-issuer-test";
 
 std::string Read(const std::string& path) {
+  // Servers write their access log from a buffer every 100 ms: let it land.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto bytes = files::ReadFile(path);
   return bytes.ok() ? AsString(*bytes) : std::string();
 }

@@ -157,7 +157,8 @@ struct Fleet {
   DirectoryServer directory;
   TempDir dir{"fleet"};
   Fleet() {
-    key = issuer.AddKey(kClaim, Now() - 86400, Now() + 30 * 86400, TestKey2048());
+    const auto [not_before, not_after] = testing::EpochWindow(Now());  // on the epoch grid (key consistency)
+    key = issuer.AddKey(kClaim, not_before, not_after, TestKey2048());
     directory.Serve(issuer);
     WriteTrustFile(dir.File("trust.json"), {{&issuer, directory.url()}});
   }
