@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -49,6 +51,20 @@ inline std::string ReadText(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// ReadLogOnceItHas reads a running server's log once `needle` is in it (the
+// access log is written from a buffer every 100 ms), waiting up to `timeout`,
+// and then once more a flush later so the lines around it have landed too.
+// A server that was stopped has written everything: read it with ReadText.
+inline std::string ReadLogOnceItHas(const std::string& path, std::string_view needle,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (ReadText(path).find(needle) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  return ReadText(path);
 }
 
 inline void WriteText(const std::string& path, const std::string& text) {
