@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "testing/build_paths.h"
+
 namespace yesno::testing {
 
 class ChildProcess {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "testing/build_paths.h"
+
 namespace yesno::testing {
 
 struct ProcessResult {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "testing/build_paths.h"
 #include "yesno/blind_rsa.h"
 #include "yesno/bytes.h"
 #include "yesno/rng.h"

@@ -26,6 +26,8 @@
 #include <string_view>
 #include <vector>
 
+#include "testing/build_paths.h"
+
 namespace yesno {
 namespace {
 
@@ -192,7 +194,7 @@ std::vector<Finding> ScanTree(const fs::path& root) {
   return out;
 }
 
-fs::path RepoRoot() { return fs::weakly_canonical(fs::path(YESNO_VECTOR_DIR) / ".." / ".." / ".."); }
+fs::path RepoRoot() { return fs::weakly_canonical(fs::path(testing::SourceRoot())); }
 
 TEST(ConstantTimeGuardTest, SelfTestFlagsVariableTimeSecretComparisons) {
   for (const char* bad : {
