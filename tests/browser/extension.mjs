@@ -84,7 +84,10 @@ const openConsents = () => consentPages.filter((c) => !c.isClosed() && c.url().i
 
 const page = await context.newPage();
 const requests = [];
-page.on("request", (r) => requests.push({ url: r.url(), auth: Boolean(r.headers()["authorization"]) }));
+// allHeaders(): the headers as sent, including the Authorization a
+// declarativeNetRequest rule adds (headers() shows the page's own only).
+page.on("request", (r) => requests.push({ url: r.url(), auth: r.allHeaders().then((h) => Boolean(h.authorization), () => null) }));
+const sentAuth = async (prefix) => Promise.all(requests.filter((r) => r.url.startsWith(prefix)).map((r) => r.auth));
 
 // Each visit asks for the page under a new query, so the browser's cache of
 // an earlier unlocked visit does not answer instead of the site.
@@ -152,17 +155,39 @@ if (cfg.mode === "bench") {
   // Share clicked → protected page loaded, `runs` times (remember unchecked).
   const times = [];
   const answered = [];  // Share → the page heard the wallet's answer (its status says so)
+  // Where the time goes: when the page asked for the done URL and for the
+  // protected page again (request events), relative to the Share click.
+  const phases = { status: [], done: [], page: [] };
+  let marks = null;
+  page.on("request", (r) => {
+    if (!marks) return;
+    const u = r.url();
+    const at = performance.now() - marks.t0;
+    if (u.includes("/gate/status/") && marks.status === undefined) marks.status = at;
+    else if (u.includes("/gate/done/") && marks.done === undefined) marks.done = at;
+    else if (u === `${cfg.site}${cfg.page}?visit=${visits}` && marks.page === undefined) marks.page = at;
+  });
   for (let i = 0; i < (cfg.runs ?? 20); i++) {
     await toGate();
     await page.click("#prove-with-wallet");
     const c = await nextConsent();
     const t0 = performance.now();
+    marks = { t0 };
     await c.click('[data-yesno-action="share"]');
-    await page.waitForFunction(() => document.getElementById("status")?.className === "ok", null, { timeout: 15000 })
+    await page.waitForFunction(() => document.getElementById("status")?.className === "ok", null, { timeout: 15000, polling: 5 })
       .then(() => answered.push(performance.now() - t0), () => {});
     await waitUnlocked(`${cfg.site}${cfg.page}?visit=${visits}`);
     times.push(performance.now() - t0);
+    for (const k of Object.keys(phases)) phases[k].push(marks[k] ?? -1);
+    marks = null;
   }
+  const median = (a) => {
+    const b = [...a].sort((x, y) => x - y);
+    return b.length ? (b[(b.length - 1) >> 1] + b[b.length >> 1]) / 2 : -1;
+  };
+  log(`bench phases (median ms after Share): first status check started ${median(phases.status).toFixed(1)}, ` +
+      `done URL requested ${median(phases.done).toFixed(1)}, protected page requested ${median(phases.page).toFixed(1)}, ` +
+      `page shown ${median(times).toFixed(1)}`);
   await context.close();
   process.stdout.write(JSON.stringify({ browser: result.browser, share_to_page_ms: times, share_to_answer_ms: answered }) + "\n");
   process.exit(0);
@@ -274,12 +299,12 @@ await scenario("rfc9577", async (obs) => {
   obs.body = (await page.textContent("body"))?.trim();
   obs.cookies = (await context.cookies()).map((x) => x.name);
   await new Promise((r) => setTimeout(r, 300));
-  obs.requests = requests.filter((r) => r.url.startsWith(cfg.site + cfg.rfc_page)).map((r) => r.auth);
+  obs.requests = await sentAuth(cfg.site + cfg.rfc_page);
   // The rule was one-shot: a reload carries no Authorization.
   requests.length = 0;
   await page.reload({ waitUntil: "load" });
   obs.reload_status = (await page.textContent("#secret")) ? 200 : 0;
-  obs.reload_requests = requests.filter((r) => r.url.startsWith(cfg.site + cfg.rfc_page)).map((r) => r.auth);
+  obs.reload_requests = await sentAuth(cfg.site + cfg.rfc_page);
   obs.rules_left = await worker.evaluate(async () => (await chrome.declarativeNetRequest.getSessionRules()).length);
 });
 
