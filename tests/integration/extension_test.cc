@@ -4,7 +4,7 @@
 // * The host, fed raw frames: malformed JSON, unknown and missing types,
 //   oversized, truncated and cut-off frames get {"type":"error",reason} and
 //   never a crash or a damaged wallet; a gate session of another origin is
-//   refused before any network request.
+//   refused before any network request, for a prove and for a decline.
 // * `yesno browser install|uninstall` for a custom profile.
 // * Real Chromium (headless, playwright-core, tests/browser/extension.mjs)
 //   with the extension loaded, nginx + yesno-verifier + yesno-issuer
@@ -153,12 +153,25 @@ TEST(ExtensionTest, NativeHostRefusesAGateSessionOfAnotherOriginWithoutConnectin
   const std::string session =
       "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/yesno/gate/session/AAAAAAAAAAAAAAAAAAAAAA";
   Json msg = {{"type", "prove"}, {"session", session}, {"origin", "http://relay.example"}, {"claim", "age_over_18"}};
-  auto r = RunProcess(argv, Frame(msg.dump()), std::chrono::seconds(30));
+  // A decline is checked the same way: a page cannot make the wallet say
+  // "no" to another site's session either.
+  Json no = {{"type", "decline"}, {"session", session}, {"origin", "http://relay.example"}};
+  auto r = RunProcess(argv,
+                      Frame(msg.dump()) + Frame(no.dump()) + Frame(R"({"type":"decline","origin":"http://relay.example"})") +
+                          Frame(R"({"type":"decline","session":"not a url","origin":"http://relay.example"})"),
+                      std::chrono::seconds(30));
   const auto replies = Replies(r.out);
-  ASSERT_EQ(replies.size(), 1u) << r.out;
-  EXPECT_EQ(replies[0]["type"], "error");
-  EXPECT_EQ(replies[0]["reason"], "another_site");
-  EXPECT_NE(replies[0].value("message", "").find("another site"), std::string::npos) << replies[0].dump();
+  ASSERT_EQ(replies.size(), 4u) << r.out;
+  for (std::size_t i : {0u, 1u}) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(replies[i]["type"], "error");
+    EXPECT_EQ(replies[i]["reason"], "another_site");
+    EXPECT_NE(replies[i].value("message", "").find("another site"), std::string::npos) << replies[i].dump();
+  }
+  EXPECT_EQ(replies[2]["reason"], "bad_request") << replies[2].dump();
+  EXPECT_NE(replies[2].value("message", "").find("decline needs `session`"), std::string::npos) << replies[2].dump();
+  EXPECT_EQ(replies[3]["reason"], "bad_request") << replies[3].dump();
+  EXPECT_NE(replies[3].value("message", "").find("not a URL"), std::string::npos) << replies[3].dump();
   EXPECT_LT(accept(fd, nullptr, nullptr), 0) << "the wallet connected to the session of another site";
   close(fd);
   std::filesystem::remove_all(w);
@@ -403,8 +416,9 @@ TEST(ExtensionTest, ChromiumGateRfc9577RememberPopupDeclineRelayMinorAndPassphra
 }
 
 // The Share → page latency (scripts/bench runs it; ctest lists it as disabled):
-// 20 runs through the gate with consent, plus the host's start-up time and
-// the CPU a `prove` costs in the host.
+// 20 runs through the gate with consent (from the click event in the consent
+// window to the protected page's load event, both taken in the browser),
+// plus the host's start-up time and the CPU a `prove` costs in the host.
 TEST(ExtensionTest, DISABLED_BenchShareToProtectedPage) {
   BrowserSite site;
   BrowserRun run;
@@ -419,7 +433,7 @@ TEST(ExtensionTest, DISABLED_BenchShareToProtectedPage) {
   std::vector<double> answer = run.result["share_to_answer_ms"].get<std::vector<double>>();
   if (answer.size() == 20) {
     std::sort(answer.begin(), answer.end());
-    std::printf("[bench]   of which Share -> the wallet's answer shown on the page: median %.1f ms, p95 %.1f ms\n",
+    std::printf("[bench]   of which Share -> the gate page told the wallet said yes: median %.1f ms, p95 %.1f ms\n",
                 (answer[9] + answer[10]) / 2, answer[18]);
   }
 
