@@ -215,9 +215,16 @@ void RunRedisFleetBench(double inproc_us, int ops) {
     }
     create.insert(create.end(), {"--cluster-replicas", "0", "--cluster-yes"});
     if (testing::RunProcess(create, "", 30s).exit_code != 0) Die("redis bench: redis-cli --cluster create failed");
-    for (int i = 0; i < 300 && Cmd(nodes[0]->port, {"CLUSTER", "INFO"}).str.find("cluster_state:ok") == std::string::npos;
-         ++i) {
-      std::this_thread::sleep_for(25ms);
+    // Every node must see the whole cluster (the gossip takes a few seconds
+    // on a loaded machine); a node still "fail" answers CLUSTERDOWN.
+    for (const auto& node : nodes) {
+      for (int i = 0; i < 1200 && Cmd(node->port, {"CLUSTER", "INFO"}).str.find("cluster_state:ok") == std::string::npos;
+           ++i) {
+        std::this_thread::sleep_for(25ms);
+      }
+      if (Cmd(node->port, {"CLUSTER", "INFO"}).str.find("cluster_state:ok") == std::string::npos) {
+        Die("redis bench: the cluster did not reach cluster_state:ok on every node in 30 s");
+      }
     }
     auto store = Open(spec, 0);
     rows.push_back({"redis-cluster://, 3 masters", Measure(*store, ops, 6)});

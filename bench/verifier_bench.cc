@@ -54,6 +54,7 @@
 #include "load_client.h"
 #include "redis_fleet_bench.h"
 #include "testing/child_process.h"
+#include "testing/issuer_fixture.h"
 #include "trust.h"
 #include "verifier_service.h"
 #include "yesno/auth_header.h"
@@ -289,7 +290,9 @@ int main(int argc, char** argv) {
   yesno::IssuerDirectory dir;
   dir.issuer_request_uri = "/token-request";
   dir.issuer_name = kIssuerName;
-  dir.keys.push_back(yesno::DirectoryKey{2, sk.public_key().Spki(), now - 86400, now + 30 * 86400, kClaim, {}});
+  // On the epoch grid every verifier checks (CheckDirectoryKeyConsistency).
+  const auto [not_before, not_after] = yesno::testing::EpochWindow(now);
+  dir.keys.push_back(yesno::DirectoryKey{2, sk.public_key().Spki(), not_before, not_after, kClaim, {}});
   const std::string body = yesno::SerializeDirectory(dir);
   const std::string signature = Must(yesno::SignDirectory(yesno::View(issuer_id.seed), body), "SignDirectory");
   const std::vector<Token> tokens = IssueTokens(sk, pool);

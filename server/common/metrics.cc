@@ -60,10 +60,29 @@ double Metrics::Get(std::string_view name, const Labels& labels) const {
 }
 
 void Metrics::ObserveRequest(const RequestLog& log, unsigned status, double seconds) {
-  const std::string route = log.route.empty() ? "-" : log.route;
-  Add("requests_total", {{"route", route}, {"status", std::to_string(status)}});
+  // On every request: one label string built in place (routes are fixed
+  // names, escaped all the same), one lock, no temporary label vector.
+  const std::string_view route = log.route.empty() ? std::string_view("-") : std::string_view(log.route);
+  std::string key = "{route=\"";
+  key.reserve(route.size() + 32);
+  for (char c : route) {
+    if (c == '\n') {
+      key += "\\n";
+      continue;
+    }
+    if (c == '"' || c == '\\') key += '\\';
+    key += c;
+  }
+  key += "\",status=\"";
+  key += std::to_string(status);
+  key += "\"}";
   std::lock_guard<std::mutex> lock(mu_);
-  Histogram& h = latency_[route];
+  auto family = families_.find(std::string_view("requests_total"));
+  if (family == families_.end()) family = families_.emplace("requests_total", Family{}).first;
+  family->second.values[std::move(key)] += 1;
+  auto it = latency_.find(route);
+  if (it == latency_.end()) it = latency_.emplace(std::string(route), Histogram{}).first;
+  Histogram& h = it->second;
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++h.buckets[i];
   }

@@ -57,7 +57,7 @@ class Metrics {
   std::string prefix_;
   mutable std::mutex mu_;
   std::map<std::string, Family, std::less<>> families_;
-  std::map<std::string, Histogram> latency_;  // by route
+  std::map<std::string, Histogram, std::less<>> latency_;  // by route
 };
 
 }  // namespace yesno::server

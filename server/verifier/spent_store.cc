@@ -16,7 +16,7 @@ Bytes SpentKeyHash(ByteView key_id, ByteView nonce) {
 
 std::string RedisSpentKey(ByteView key_id, ByteView nonce) {
   const Bytes h = SpentKeyHash(key_id, nonce);
-  return std::string(kRedisKeyPrefix) + std::string(h.begin(), h.end());
+  return std::string(kRedisKeyPrefix) + std::string(h.begin(), h.begin() + kRedisKeyHashBytes);
 }
 
 // --- memory ---------------------------------------------------------------------

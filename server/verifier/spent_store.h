@@ -10,7 +10,7 @@
 //
 //   memory:            one process, lost on restart (tests, benchmarks)
 //   sqlite:PATH        one host: WAL file, INSERT OR IGNORE, durable before yes
-//   redis://HOST:PORT  a fleet: SET ys:<32 hash bytes> 1 NX PXAT <not_after + margin>
+//   redis://HOST:PORT  a fleet: SET ys:<16 hash bytes> 1 NX PXAT <not_after + margin>
 //   redis-sentinel://H:P,.../MASTER   the same, on the primary the Sentinels name
 //   redis-cluster://H:P,...           the same, sharded over a Redis Cluster
 //
@@ -39,12 +39,18 @@ namespace yesno::verifier {
 
 inline constexpr char kSpentHashContext[] = "yesno-spent-v1";
 inline constexpr char kRedisKeyPrefix[] = "ys:";
+// kRedisKeyHashBytes: a Redis key keeps the first 16 bytes of SpentKeyHash.
+// 128 bits keep an accidental collision out of reach (about 1e-17 over 1e11
+// tokens), and forging one — making someone else's unseen token look spent —
+// is a 2^128 second preimage; an attacker's own collisions gain nothing. The
+// 19-byte key fits jemalloc's 24-byte class; with 32 bytes it took 40.
+inline constexpr std::size_t kRedisKeyHashBytes = 16;
 
 // SpentKeyHash is the 32-byte digest a store keeps instead of (key id, nonce).
 Bytes SpentKeyHash(ByteView key_id, ByteView nonce);
-// RedisSpentKey is the Redis key of a spent token: "ys:" followed by the 32
-// raw bytes of SpentKeyHash (35 bytes: about 124 bytes of Redis memory per
-// entry, where the hex spelling took 164; docs/benchmarks.md).
+// RedisSpentKey is the Redis key of a spent token: "ys:" followed by the
+// first kRedisKeyHashBytes raw bytes of SpentKeyHash (19 bytes; Redis memory
+// per entry in docs/benchmarks.md).
 std::string RedisSpentKey(ByteView key_id, ByteView nonce);
 
 // SpentStore is a SpentSet that can also drop entries whose key expired.
@@ -113,7 +119,7 @@ struct RedisSpentPolicy {
 
 // RedisSpentStore shares the spent set among a fleet of verifiers through
 // Redis (one server, Sentinel or Cluster; redis_client.h):
-//   SET ys:<32 hash bytes> 1 NX PXAT <(expires_at + margin) * 1000>  [WAIT n ms]
+//   SET ys:<16 hash bytes> 1 NX PXAT <(expires_at + margin) * 1000>  [WAIT n ms]
 // one round trip (SET and WAIT are pipelined on one connection). The key
 // carries no hash tag: in a Cluster, entries spread over every node. Redis
 // expires the entries itself.

@@ -96,6 +96,33 @@ TEST(HttpServerTest, RoutesAndStatusCodes) {
   EXPECT_EQ(f.metrics.Get("requests_total", {{"route", "/hello"}, {"status", "200"}}), 1);
 }
 
+TEST(MetricsTest, ObserveRequestCountsByRouteAndStatusAndRendersTheHistogram) {
+  Metrics m{"t"};
+  RequestLog log;
+  log.route = "/verify";
+  m.ObserveRequest(log, 200, 0.0003);
+  m.ObserveRequest(log, 200, 0.002);
+  m.ObserveRequest(log, 400, 3.0);
+  log.route = "";
+  m.ObserveRequest(log, 404, 0.0001);
+  log.route = "/a\"b";
+  m.ObserveRequest(log, 200, 0.0001);
+  EXPECT_EQ(m.Get("requests_total", {{"route", "/verify"}, {"status", "200"}}), 2);
+  EXPECT_EQ(m.Get("requests_total", {{"route", "/verify"}, {"status", "400"}}), 1);
+  EXPECT_EQ(m.Get("requests_total", {{"route", "-"}, {"status", "404"}}), 1);
+  EXPECT_EQ(m.Get("requests_total", {{"route", "/a\"b"}, {"status", "200"}}), 1);
+  const std::string text = m.Render();
+  EXPECT_NE(text.find("t_requests_total{route=\"/verify\",status=\"200\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("t_requests_total{route=\"/a\\\"b\",status=\"200\"} 1\n"), std::string::npos) << text;
+  // Cumulative buckets: 0.0003 is under 0.0005, 0.002 under 0.0025, 3 s only in +Inf.
+  EXPECT_NE(text.find("t_request_duration_seconds_bucket{route=\"/verify\",le=\"0.0005\"} 1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("t_request_duration_seconds_bucket{route=\"/verify\",le=\"0.0025\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("t_request_duration_seconds_bucket{route=\"/verify\",le=\"2.5\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("t_request_duration_seconds_bucket{route=\"/verify\",le=\"+Inf\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("t_request_duration_seconds_count{route=\"/verify\"} 3\n"), std::string::npos);
+}
+
 TEST(HttpServerTest, BodyOverLimitGets413) {
   ServerOptions o;
   o.limits.max_body_bytes = 1024;

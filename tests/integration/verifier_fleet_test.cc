@@ -204,6 +204,22 @@ TEST(VerifierFleetUnit, KeySlotIsCrc16XmodemWithHashTags) {
   EXPECT_GT(slots.size(), 60u);
 }
 
+TEST(VerifierFleetUnit, SpentKeyIsThePrefixAndTheFirst16BytesOfTheHash) {
+  const Bytes key_id(32, 9), nonce(32, 4);
+  const std::string key = verifier::RedisSpentKey(key_id, nonce);
+  const Bytes h = verifier::SpentKeyHash(key_id, nonce);
+  ASSERT_EQ(key.size(), 3u + 16u);
+  EXPECT_EQ(key, std::string("ys:") + std::string(h.begin(), h.begin() + 16));
+  // Every input byte matters: another nonce or key id is another key.
+  EXPECT_NE(verifier::RedisSpentKey(key_id, Bytes(32, 5)), key);
+  EXPECT_NE(verifier::RedisSpentKey(Bytes(32, 8), nonce), key);
+  Bytes last_bit = nonce;
+  last_bit.back() ^= 1;
+  EXPECT_NE(verifier::RedisSpentKey(key_id, last_bit), key);
+  // The nonce is not in the key in any spelling.
+  EXPECT_EQ(key.find(std::string(nonce.begin(), nonce.end())), std::string::npos);
+}
+
 TEST(VerifierFleetUnit, StoreUrlsParseAndBadOnesAreUsageErrors) {
   auto sentinel = verifier::OpenSpentStore("redis-sentinel://127.0.0.1:26379,127.0.0.1:26380/mymaster");
   ASSERT_TRUE(sentinel.ok()) << sentinel.error().message;

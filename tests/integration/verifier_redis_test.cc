@@ -143,7 +143,7 @@ TEST(VerifierRedisTest, TwoVerifiersSharingRedisAcceptEachTokenExactlyOnce) {
   std::string all_keys;
   for (std::size_t i = 0; i < keys->elements; ++i) {
     all_keys += std::string(keys->element[i]->str, keys->element[i]->len) + "\n";
-    EXPECT_EQ(keys->element[i]->len, 3u + 32u) << "ys: + the 32 bytes of the hash";
+    EXPECT_EQ(keys->element[i]->len, 3u + verifier::kRedisKeyHashBytes) << "ys: + the first 16 bytes of the hash";
   }
   EXPECT_EQ(all_keys.rfind(verifier::kRedisKeyPrefix, 0), 0u);
   for (const auto& t : tokens) {
