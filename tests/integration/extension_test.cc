@@ -392,6 +392,7 @@ TEST(ExtensionTest, ChromiumGateRfc9577RememberPopupDeclineRelayMinorAndPassphra
   // 7. A 16-year-old: the window says it cannot; the site says no.
   const Json& m = s["minor"];
   EXPECT_NE(m.value("cannot", "").find("holds no proof that you are over 18"), std::string::npos) << m.dump();
+  EXPECT_NE(m.value("cannot", "").find(origin + " was told \u201cno\u201d"), std::string::npos) << m.dump();
   EXPECT_EQ(m["share_visible"], false);
   EXPECT_NE(m.value("status", "").find("answered no"), std::string::npos) << m.dump();
   EXPECT_EQ(m["cookies"].dump().find("yesno_age_over_18"), std::string::npos);
