@@ -210,18 +210,24 @@ HttpRun RunHttp(const std::string& label, const std::string& verifier_path, cons
        "--spent-store", store, "--threads", std::to_string(threads), "--access-log", access_log},
       log_path);
   if (!child) Die("cannot start " + verifier_path);
+  // Die exits without unwinding: stop the verifier first so no server is left behind.
+  const auto fail = [&](const std::string& why) {
+    child->Signal(SIGKILL);
+    child->Wait(std::chrono::seconds(5));
+    Die(why + "; see " + log_path);
+  };
   auto url = child->WaitForListening(std::chrono::seconds(30));
-  if (!url) Die("yesno-verifier did not start; see " + log_path);
+  if (!url) fail("yesno-verifier did not start");
   const yesno::net::Url base = Must(yesno::net::ParseUrl(*url), "verifier URL");
 
   // A challenge (this vnonce serves the whole run: it is valid for 120 s),
   // then every request prepared before the clock starts.
   auto challenge = yesno::net::HttpClient().Get(Must(base.Resolve("/challenge?claim=age_over_18"), "url"));
-  if (!challenge.ok() || challenge->status != 401) Die("GET /challenge failed");
+  if (!challenge.ok() || challenge->status != 401) fail("GET /challenge failed");
   auto header = challenge->Header("www-authenticate");
-  auto parsed = Must(yesno::ParseWwwAuthenticate(header ? *header : ""), "WWW-Authenticate");
-  if (parsed.empty()) Die("no challenge");
-  const Bytes vnonce = parsed[0].yesno_vnonce;
+  auto parsed = yesno::ParseWwwAuthenticate(header ? *header : "");
+  if (!parsed.ok() || parsed->empty()) fail("no challenge");
+  const Bytes vnonce = (*parsed)[0].yesno_vnonce;
   std::vector<std::string> requests(tokens.size());
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     requests[i] = "POST /verify?claim=age_over_18 HTTP/1.1\r\nHost: " + base.host + "\r\nAuthorization: " +
