@@ -163,6 +163,29 @@ json Prove(const Env& env, const json& req, const SecretBytes* pass) {
   return reply;
 }
 
+// Decline tells a gate session "no" the way `yesno prove --decline
+// --session` does: it reads the session's challenge and posts one of its
+// vnonces to …/decline (the verifier takes a decline only from whoever holds
+// the challenge). Nothing else is sent; the wallet is not opened.
+json Decline(const Env& env, const json& req) {
+  ProveArgs args;
+  std::string origin;
+  if (!String(req, "session", args.session) || !String(req, "origin", origin)) {
+    return HostError("bad_request", "decline needs `session` (the gate link) and `origin` (the tab's top-level origin)");
+  }
+  auto url = net::ParseUrl(args.session);
+  if (!url.ok()) return HostError("bad_request", "the gate link is not a URL: " + url.error().message);
+  if (url->Origin() != origin) {
+    return HostError("another_site", "This request comes from another site (" + url->Origin() + ") than the page you are on (" +
+                                         origin + "). Nothing was sent.");
+  }
+  args.expected_origin = origin;
+  args.decline = true;
+  Captured c = RunCaptured(env, nullptr, [&args](const Env& e) { return RunProve(e, args); });
+  if (c.rc == kExitError || !c.doc.is_object() || c.doc.value("reason", "") != "declined") return WalletFailure(c);
+  return json{{"type", "decline"}, {"answer", "no"}, {"reason", "declined"}};
+}
+
 json Authorize(const Env& env, const json& req, const SecretBytes* pass) {
   ProveArgs args;
   if (!String(req, "www_authenticate", args.www_authenticate) || !String(req, "url", args.target_url)) {
@@ -272,6 +295,7 @@ json HandleHostRequest(const Env& env, std::string& request) {
   if (t == "status") return Status(env, pass);
   if (t == "prove") return Prove(env, req, pass);
   if (t == "authorize") return Authorize(env, req, pass);
+  if (t == "decline") return Decline(env, req);
   if (t == "refill") return Refill(env, req, pass);
   if (t == "enroll") return Enroll(env, req, pass);
   return HostError("unknown_type", "unknown message type");

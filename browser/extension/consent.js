@@ -74,15 +74,18 @@ async function main() {
     b.dataset.yesnoOrigin = d.origin;
   }
   if (d.cannot) {
-    // The wallet cannot prove it: say why, share nothing.
-    $("cannot").textContent = d.cannot;
+    // The wallet cannot prove it: say why, share nothing. For a gate page
+    // the service worker has already told the site "no".
+    $("cannot").textContent = d.told ? `${d.cannot} ${d.origin} was told “no”.` : d.cannot;
     $("cannot").hidden = false;
     share.hidden = true;
     $("remember-label").hidden = true;
-    decline.textContent = "Tell the site no";
+    decline.textContent = "Close";
+    decline.addEventListener("click", () => window.close());
+  } else {
+    share.addEventListener("click", () => answer(true, $("passphrase"), $("pass-error"), [share, decline]));
+    decline.addEventListener("click", () => answer(false, null, $("pass-error"), [share, decline]));
   }
-  share.addEventListener("click", () => answer(true, $("passphrase"), $("pass-error"), [share, decline]));
-  decline.addEventListener("click", () => answer(false, null, $("pass-error"), [share, decline]));
   (d.unlock === "passphrase" && !d.cannot ? $("passphrase") : d.cannot ? decline : share).focus();
   // Keep the service worker awake while the person reads.
   setInterval(() => send({ type: "keepalive" }).catch(() => {}), 20_000);

@@ -44,12 +44,17 @@
     ticket: b.dataset.yesnoTicket,
   }));
 
-  // Results for the gate page: the page's own status check (which leads to
-  // its done URL on "yes") is told to look now rather than a second later.
+  // Results for the gate page: on "yes" the page goes to its done URL at
+  // once (yesno-proved); otherwise its own status check is told to look now
+  // rather than a second later (yesno-answered).
   chrome.runtime.onMessage.addListener((msg) => {
     if (!msg || msg.type !== "gate-result") return;
-    if (msg.answer === "yes") say("Proved. Taking you back\u2026", "ok");
-    else if (msg.message) say(msg.message, "no");
+    if (msg.answer === "yes") {
+      say("Proved. Taking you back\u2026", "ok");
+      document.dispatchEvent(new Event("yesno-proved"));
+      return;
+    }
+    if (msg.message) say(msg.message, "no");
     document.dispatchEvent(new Event("yesno-answered"));
   });
 

@@ -3,8 +3,9 @@
 // It holds no tokens, tickets or keys: the wallet (native host) does all
 // crypto. What it keeps: remembered (site, claim) pairs in storage.local,
 // requests waiting for consent in memory (a restarted worker forgets them;
-// the window then says so).
-import { callHost } from "./host.js";
+// the window then says so). Each request has its own wallet host process
+// (HostSession), started when the request arrives and ended with it.
+import { callHost, HostSession } from "./host.js";
 import { cannotProve, claimPhrase, isClaimName } from "./words.js";
 
 const CONSENT_WIDTH = 460;
@@ -22,11 +23,25 @@ function newId() {
   return crypto.randomUUID();
 }
 
-// unlock asks the host how the wallet opens ("key_file" | "passphrase");
-// not cached: `yesno browser install` may switch wallets at any time.
-async function unlock() {
-  const info = await callHost({ type: "info" });
+// unlock asks the host how the wallet opens ("key_file" | "passphrase").
+// Asked once per request, of that request's host (a wallet switched by
+// `yesno browser install` counts from the next request on); without a
+// request (popup, alarm), of a host started for the question.
+async function unlock(p) {
+  let info;
+  if (p) {
+    p.info ??= p.host.call({ type: "info" });
+    info = await p.info;
+  } else {
+    info = await callHost({ type: "info" });
+  }
   return info.type === "info" ? info.unlock : "passphrase";
+}
+
+// finish forgets a request and ends its host process.
+function finish(p) {
+  pending.delete(p.id);
+  p.host?.close();
 }
 
 // --- remembered sites ---------------------------------------------------------------
@@ -55,11 +70,14 @@ async function forget(origin, claim) {
 // no passphrase) and then performs the request.
 async function start(p) {
   p.id = newId();
+  p.host = new HostSession();
   pending.set(p.id, p);
-  if (p.kind !== "enroll" && (await isRemembered(p.origin, p.claim)) && (await unlock()) === "key_file") {
+  unlock(p);  // starts the host now: it is up by the time the person answers
+  if (p.kind !== "enroll" && (await isRemembered(p.origin, p.claim)) && (await unlock(p)) === "key_file") {
     const result = await perform(p, undefined);
     if (result.type === "error" && result.reason === "passphrase_required") return openWindow(p);
-    pending.delete(p.id);
+    if (result.type === "error" && p.kind === "gate" && result.reason !== "another_site") await decline(p);
+    finish(p);
     return;
   }
   return openWindow(p);
@@ -80,10 +98,15 @@ async function openWindow(p) {
 async function perform(p, passphrase) {
   const withPass = (m) => (passphrase ? { ...m, passphrase } : m);
   if (p.kind === "gate") {
-    const r = await callHost(withPass({ type: "prove", session: p.session, origin: p.origin, claim: p.claim }));
+    const r = await p.host.call(withPass({ type: "prove", session: p.session, origin: p.origin, claim: p.claim }));
     if (r.type === "prove") {
       p.done = true;
-      if (r.answer !== "yes") r.message = cannotProve(p.claim, r.reason, r.message);
+      if (r.answer !== "yes") {
+        // The wallet sent the site nothing; it says why, and the site is
+        // told "no" (a decline with the session's vnonce, as the CLI does).
+        r.message = cannotProve(p.claim, r.reason, r.message);
+        await decline(p);
+      }
       tellTab(p, { type: "gate-result", answer: r.answer, message: r.message ?? "" });
     } else if (r.reason === "another_site") {
       p.done = true;
@@ -92,7 +115,7 @@ async function perform(p, passphrase) {
     return r;
   }
   if (p.kind === "rfc9577") {
-    const r = await callHost(withPass({ type: "authorize", www_authenticate: p.www_authenticate, url: p.url }));
+    const r = await p.host.call(withPass({ type: "authorize", www_authenticate: p.www_authenticate, url: p.url }));
     if (r.type === "authorize") {
       p.done = true;
       if (r.answer === "yes" && typeof r.authorization === "string") {
@@ -104,12 +127,12 @@ async function perform(p, passphrase) {
     return r;
   }
   if (p.kind === "enroll") {
-    const r = await callHost(withPass({ type: "enroll", issuer: p.issuer, issuer_key: p.issuer_key, ticket: p.ticket }));
+    const r = await p.host.call(withPass({ type: "enroll", issuer: p.issuer, issuer_key: p.issuer_key, ticket: p.ticket }));
     if (r.type === "enroll") {
       p.done = true;
       p.ticket = "";
       // Fill the wallet right away, apart from any visit.
-      await callHost(withPass({ type: "refill" }));
+      await p.host.call(withPass({ type: "refill" }));
     }
     return r;
   }
@@ -120,14 +143,17 @@ function tellTab(p, message) {
   chrome.tabs.sendMessage(p.tabId, message, { frameId: 0 }).catch(() => {});
 }
 
-// decline tells a gate page "no" (nothing else); other kinds just end.
+// decline tells a gate page "no" (nothing else); other kinds just end. The
+// verifier takes a decline only with one of the session's vnonces, so the
+// wallet host sends it (`yesno prove --decline --session` in the host).
 async function decline(p) {
   p.done = true;
-  if (p.kind === "gate") {
-    try {
-      await fetch(p.session + "/decline", { method: "POST", credentials: "omit", cache: "no-store" });
-    } catch {}
-    // The page hears the "no" from its own status poll.
+  if (p.kind === "gate" && !p.declined) {
+    p.declined = true;
+    const r = await p.host.call({ type: "decline", session: p.session, origin: p.origin });
+    p.told = r.type === "decline";
+    // The page hears the "no" from its own status check: look now.
+    tellTab(p, { type: "gate-result", answer: "no", message: "" });
   }
   if (p.kind === "enroll") p.ticket = "";
 }
@@ -259,7 +285,7 @@ const pageHandlers = {
   async "consent-details"(msg) {
     const p = pending.get(msg.id);
     if (!p || p.done) return { ok: false, message: "This request is no longer waiting. Reload the page to start again." };
-    const kind = await unlock();
+    const kind = await unlock(p);
     const out = { ok: true, kind: p.kind, origin: p.origin, claim: p.claim, unlock: kind };
     if (p.kind === "enroll") {
       out.issuer = p.issuer;
@@ -267,7 +293,7 @@ const pageHandlers = {
     }
     out.remembered = await isRemembered(p.origin, p.claim);
     if (kind === "key_file") {
-      const s = await callHost({ type: "status" });
+      const s = await p.host.call({ type: "status" });
       if (s.type === "status") {
         out.issuers = s.issuers
           .map((i) => ({ name: i.name, unused: i.claims?.[p.claim]?.unused ?? 0 }))
@@ -275,6 +301,11 @@ const pageHandlers = {
         if (out.issuers.length === 0) out.cannot = cannotProve(p.claim, "no_token");
       } else {
         out.cannot = s.message;
+      }
+      if (out.cannot && p.kind === "gate") {
+        // Nothing to share: the window says why and the site is told "no".
+        await decline(p);
+        out.told = p.told;
       }
     }
     return out;
@@ -284,18 +315,19 @@ const pageHandlers = {
     if (!p || p.done) return { done: true, answer: "gone", message: "This request is no longer waiting." };
     if (!msg.share) {
       await decline(p);
-      pending.delete(p.id);
+      finish(p);
       return { done: true, answer: "declined", message: "Nothing was shared." };
     }
     const r = await perform(p, typeof msg.passphrase === "string" && msg.passphrase ? msg.passphrase : undefined);
     if (r.type === "error" && (r.reason === "wrong_passphrase" || r.reason === "passphrase_required")) {
       return { done: false, retry: true, reason: r.reason, message: r.message };
     }
-    pending.delete(p.id);
     if (r.type === "error") {
       if (p.kind === "gate" && r.reason !== "another_site") await decline(p);
+      finish(p);
       return { done: true, answer: "error", reason: r.reason, message: r.message };
     }
+    finish(p);
     if (r.answer === "yes" && msg.remember && p.kind !== "enroll") await remember(p.origin, p.claim);
     if (p.kind === "enroll") {
       return { done: true, answer: "yes", message: `Added. Your wallet can now prove: ${(r.claims ?? []).map(claimPhrase).join(", ") || "nothing yet"}.` };
@@ -307,7 +339,7 @@ const pageHandlers = {
   },
   // The toolbar popup.
   async "popup-status"(msg) {
-    const kind = await unlock();
+    const kind = await unlock(undefined);
     const passphrase = typeof msg.passphrase === "string" && msg.passphrase ? msg.passphrase : undefined;
     const status = kind === "key_file" || passphrase
       ? await callHost(passphrase ? { type: "status", passphrase } : { type: "status" })
@@ -348,8 +380,8 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
 chrome.windows.onRemoved.addListener((windowId) => {
   for (const p of pending.values()) {
     if (p.windowId === windowId) {
-      pending.delete(p.id);
-      if (!p.done) decline(p);
+      if (p.done) finish(p);
+      else decline(p).finally(() => finish(p));
     }
   }
 });
@@ -375,7 +407,7 @@ async function scheduleRefill() {
 chrome.alarms.onAlarm.addListener(async (alarm) => {
   if (alarm.name !== "refill") return;
   await chrome.alarms.create("refill", { when: nextRefillTime() });
-  if ((await unlock()) !== "key_file") return;  // a passphrase wallet refills from the popup
+  if ((await unlock(undefined)) !== "key_file") return;  // a passphrase wallet refills from the popup
   await noteRefill(await callHost({ type: "refill", if_due: true }));
 });
 

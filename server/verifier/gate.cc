@@ -305,8 +305,16 @@ constexpr char kScript[] = R"js(
       })
       .catch(function () { busy = false; later(3000); });
   }
-  // The extension says when the wallet has answered: look at once.
+  // The extension says when the wallet has answered: look at once. On its
+  // "yes" go straight to the done URL (it checks the session itself, and
+  // answers 403 with the reason if it is not satisfied): no status round trip.
   document.addEventListener("yesno-answered", function () { later(0); });
+  document.addEventListener("yesno-proved", function () {
+    clearTimeout(timer);
+    say("Proved. Taking you back\u2026", "ok");
+    answered();
+    window.location.replace(main.dataset.done);
+  });
   later(1000);
 })();
 )js";
