@@ -127,7 +127,12 @@ json Status(const Env& env, const SecretBytes* pass) {
     json claims = json::object();
     if (i.contains("claims") && i["claims"].is_object()) {
       for (const auto& [claim, v] : i["claims"].items()) {
-        claims[claim] = {{"unused", v.value("unused", 0)}, {"spent", v.value("spent", 0)}};
+        json entry{{"unused", v.value("unused", 0)}, {"spent", v.value("spent", 0)}};
+        // Why a 0 is a 0 (no secrets: counts, a date, a yes/no).
+        for (const char* field : {"vouched", "quota_limit", "quota_remaining", "more_from"}) {
+          if (v.contains(field)) entry[field] = v[field];
+        }
+        claims[claim] = std::move(entry);
       }
     }
     issuers.push_back({{"name", i.value("name", "")}, {"claims", claims}});

@@ -1070,6 +1070,11 @@ int RunStatus(const Env& env, const StatusArgs& args) {
     std::set<std::string> names;
     for (const auto& [k, v] : unused) names.insert(k);
     for (const auto& [k, v] : spent) names.insert(k);
+    // Claims the last refill saw, held or not: a "0" then says why (not
+    // vouched for, or this period's quota used until a date).
+    for (const auto& k : c->keys) {
+      if (k.issuer == i.name && CurrentRecord(*c, i.name, k.claim, now) != nullptr) names.insert(k.claim);
+    }
     for (const auto& claim : names) {
       json epochs = json::array();
       int total = 0;
@@ -1088,10 +1093,21 @@ int RunStatus(const Env& env, const StatusArgs& args) {
       }
       json entry{{"unused", total}, {"spent", spent[claim]}, {"epochs", epochs}};
       std::string quota;
-      if (const WalletKeyRecord* rec = CurrentRecord(*c, i.name, claim, now); rec != nullptr && rec->quota_remaining >= 0) {
+      const WalletKeyRecord* rec = CurrentRecord(*c, i.name, claim, now);
+      if (rec != nullptr && rec->quota_limit == 0) {
+        // The issuer does not vouch for this claim with this wallet's ticket.
+        entry["quota_limit"] = 0;
+        entry["vouched"] = false;
+        quota = "; " + i.name + " does not vouch for this with this wallet's ticket";
+      } else if (rec != nullptr && rec->quota_remaining >= 0) {
+        if (rec->quota_limit > 0) entry["quota_limit"] = rec->quota_limit;
         entry["quota_remaining"] = rec->quota_remaining;
-        quota = rec->quota_remaining == 0 ? "; quota for this period used, more from " + DateOf(EpochEnd(*rec))
-                                          : "; " + std::to_string(rec->quota_remaining) + " more to refill this period";
+        if (rec->quota_remaining == 0) {
+          entry["more_from"] = DateOf(EpochEnd(*rec));
+          quota = "; quota for this period used, more from " + DateOf(EpochEnd(*rec));
+        } else {
+          quota = "; " + std::to_string(rec->quota_remaining) + " more to refill this period";
+        }
       }
       claims[claim] = std::move(entry);
       text += "  " + claim + ": " + std::to_string(total) + " unused" + detail + ", " + std::to_string(spent[claim]) +

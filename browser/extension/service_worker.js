@@ -295,10 +295,11 @@ const pageHandlers = {
     if (kind === "key_file") {
       const s = await p.host.call({ type: "status" });
       if (s.type === "status") {
-        out.issuers = s.issuers
-          .map((i) => ({ name: i.name, unused: i.claims?.[p.claim]?.unused ?? 0 }))
+        const held = s.issuers.map((i) => ({ name: i.name, c: i.claims?.[p.claim] }));
+        out.issuers = held
+          .map((h) => ({ name: h.name, unused: h.c?.unused ?? 0 }))
           .filter((i) => i.unused > 0);
-        if (out.issuers.length === 0) out.cannot = cannotProve(p.claim, "no_token");
+        if (out.issuers.length === 0) out.cannot = cannotProve(p.claim, "no_token", undefined, held);
       } else {
         out.cannot = s.message;
       }

@@ -490,6 +490,16 @@ TEST_F(HolderPrivacyTest, UsedUpQuotaIsExplainedWithTheDateMoreCanBeHad) {
   EXPECT_TRUE(noted) << r.out;
   r = Yesno(w, {"status"});
   EXPECT_TRUE(Has(r.out, "quota for this period used, more from")) << r.out;
+  // The same in --json, for the browser extension's "used up; more from DATE".
+  r = Yesno(w, {"--json", "status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json claim = json::parse(r.out)["issuers"][0]["claims"]["age_over_18"];
+  EXPECT_EQ(claim["unused"], 0) << claim.dump();
+  EXPECT_EQ(claim["quota_remaining"], 0) << claim.dump();
+  EXPECT_EQ(claim["quota_limit"], kQuota) << claim.dump();
+  ASSERT_TRUE(claim.contains("more_from") && claim["more_from"].is_string()) << claim.dump();
+  EXPECT_EQ(claim["more_from"].get<std::string>().rfind("20", 0), 0u) << claim.dump();
+  EXPECT_FALSE(claim.contains("vouched")) << claim.dump();
 }
 
 TEST_F(HolderPrivacyTest, AMinorIsToldTheIssuerDoesNotVouchNotThatTheWalletIsEmpty) {
@@ -501,6 +511,17 @@ TEST_F(HolderPrivacyTest, AMinorIsToldTheIssuerDoesNotVouchNotThatTheWalletIsEmp
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "no (no_token)\n");
   EXPECT_TRUE(Has(r.err, "does not vouch for age_over_18")) << r.err;
+  // `status` lists the claim it holds nothing for, and says why.
+  r = Yesno(w, {"status"});
+  EXPECT_TRUE(Has(r.out, "age_over_18: 0 unused")) << r.out;
+  EXPECT_TRUE(Has(r.out, "issuer.hp does not vouch for this with this wallet's ticket")) << r.out;
+  r = Yesno(w, {"--json", "status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json claim = json::parse(r.out)["issuers"][0]["claims"]["age_over_18"];
+  EXPECT_EQ(claim["unused"], 0) << claim.dump();
+  EXPECT_EQ(claim["vouched"], false) << claim.dump();
+  EXPECT_EQ(claim["quota_limit"], 0) << claim.dump();
+  EXPECT_FALSE(claim.contains("more_from")) << claim.dump();
   // Nothing to refill this period: a timer's `refill --if-due` leaves the issuer alone.
   const int64_t issuer_before = RequestCount(g_world->issuer_url);
   r = Yesno(w, {"refill", "--if-due"});
