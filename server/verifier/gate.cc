@@ -265,7 +265,8 @@ a.button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 
 // The status poller: reads its URLs from data- attributes (nothing is
 // interpolated into the script), polls once a second, and on "satisfied"
-// goes to the done URL, which sets the cookie and returns to the page.
+// (or the extension's "yes") collects the cookie from the done URL and goes
+// back to the page.
 constexpr char kScript[] = R"js(
 (function () {
   var main = document.getElementById("gate");
@@ -281,7 +282,24 @@ constexpr char kScript[] = R"js(
   function reveal() { if (!how.hidden) wallet.hidden = false; }
   if (document.documentElement.hasAttribute("data-yesno-wallet")) reveal();
   document.addEventListener("yesno-wallet", reveal);
-  var timer = null, busy = false, again = false;
+  var timer = null, busy = false, again = false, collecting = false;
+  // After a yes: one navigation instead of two. The done URL, fetched, sets
+  // the session cookie and answers 303; then the page the visitor wanted is
+  // loaded directly. Any other answer (not satisfied after all, another
+  // browser, a network error): the browser opens the done URL itself, which
+  // says why.
+  function collect() {
+    if (collecting) return;
+    collecting = true;
+    clearTimeout(timer);
+    say("Proved. Taking you back\u2026", "ok");
+    answered();
+    fetch(main.dataset.done, {cache: "no-store", credentials: "same-origin", redirect: "manual"})
+      .then(function (r) {
+        window.location.replace(r.type === "opaqueredirect" ? main.dataset.return : main.dataset.done);
+      })
+      .catch(function () { window.location.replace(main.dataset.done); });
+  }
   function later(ms) { clearTimeout(timer); timer = setTimeout(poll, ms); }
   function poll() {
     if (busy) { again = true; return; }  // asked again during a check: check once more right after
@@ -292,9 +310,7 @@ constexpr char kScript[] = R"js(
       .then(function (s) {
         busy = false;
         if (s.state === "satisfied") {
-          say("Proved. Taking you back\u2026", "ok");
-          answered();
-          window.location.replace(main.dataset.done);
+          collect();
         } else if (s.state === "refused") {
           end(s.message || "Your wallet did not prove it.");
         } else if (s.state === "expired" || s.state === "used") {
@@ -309,12 +325,7 @@ constexpr char kScript[] = R"js(
   // "yes" go straight to the done URL (it checks the session itself, and
   // answers 403 with the reason if it is not satisfied): no status round trip.
   document.addEventListener("yesno-answered", function () { later(0); });
-  document.addEventListener("yesno-proved", function () {
-    clearTimeout(timer);
-    say("Proved. Taking you back\u2026", "ok");
-    answered();
-    window.location.replace(main.dataset.done);
-  });
+  document.addEventListener("yesno-proved", collect);
   later(1000);
 })();
 )js";
@@ -339,7 +350,7 @@ std::string RenderGatePage(const GatePage& p) {
   const std::string minutes = std::to_string((p.lifetime_seconds + 59) / 60);
   std::string html = Head("Prove that you are " + ClaimPhrase(p.claim), p.script_nonce, p.done_url);
   html += "<body>\n<main id=\"gate\" data-status=\"" + HtmlEscape(p.status_url) + "\" data-done=\"" +
-          HtmlEscape(p.done_url) + "\">\n";
+          HtmlEscape(p.done_url) + "\" data-return=\"" + HtmlEscape(p.return_url) + "\">\n";
   html += "<h1>Prove that you are " + phrase + "</h1>\n";
   html += "<p>This part of the site is only for people " + phrase +
           ". You can prove it with your <strong>yesno</strong> wallet: no account, and the site does not learn who "

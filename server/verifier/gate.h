@@ -180,6 +180,7 @@ struct GatePage {
   std::string qr_svg;       // inline <svg>, or empty
   std::string status_url;   // same-origin paths for the browser
   std::string done_url;
+  std::string return_url;   // the same-origin path the visitor asked for
   std::string retry_url;
   int64_t lifetime_seconds = 300;
   std::string script_nonce; // CSP nonce of the inline style and script

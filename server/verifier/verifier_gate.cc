@@ -138,6 +138,7 @@ Response VerifierService::GatePageResponse(const Request& req, const std::string
   if (qr.ok()) page.qr_svg = QrSvg(*qr, kQrPixels, "QR code of the link for your wallet");
   page.status_url = public_prefix_ + "/gate/status/" + id;
   page.done_url = GateDoneUrl(id);
+  page.return_url = return_path;
   page.retry_url = GateRetryUrl(claim, return_path);
   page.lifetime_seconds = gates_->limits().lifetime_seconds;
   page.script_nonce = NewNonce();

@@ -224,6 +224,9 @@ TEST_F(VerifierGateTest, PageShowsCommandQrAndPlainWordsWithoutExternalAssets) {
   // Status and done links are same-origin paths under the prefix.
   EXPECT_NE(html.find("data-status=\"/yesno/gate/status/" + id + "\""), std::string::npos);
   EXPECT_NE(html.find("data-done=\"/yesno/gate/done/" + id + "\""), std::string::npos);
+  // The page the visitor asked for: where the page goes once the done URL,
+  // fetched, has set the cookie (one navigation instead of two).
+  EXPECT_NE(html.find("data-return=\"/adult/\""), std::string::npos);
 
   // The binding cookie: random, only for this session's done URL, not for scripts or other sites.
   const std::string set_cookie(res[field::set_cookie]);
