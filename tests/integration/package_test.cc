@@ -551,12 +551,14 @@ TEST(PackageTest, DebsBuildInstallAndRun) {
   EXPECT_EQ(r.out, "yes\n");
 
   // 7. SIGTERM: both drain and exit 0 (the units stop them this way; Restart=on-failure leaves exit 0 alone).
-  // Under strace the signal goes to the traced server; strace then exits with the server's exit code.
-  const pid_t issuer_pid = strace.empty() ? issuer_proc->pid() : TracedPid(issuer_proc->pid());
-  const pid_t verifier_pid = strace.empty() ? verifier_proc->pid() : TracedPid(verifier_proc->pid());
-  if (!strace.empty()) {
-    ASSERT_NE(issuer_pid, issuer_proc->pid()) << "no traced issuer process found";
-    ASSERT_NE(verifier_pid, verifier_proc->pid()) << "no traced verifier process found";
+  // Under strace (or runuser) the signal goes to the server itself; the wrapper then exits with the server's
+  // exit code (runuser answers a SIGTERM of its own by killing its child and exiting non-zero).
+  const bool wrapped = !strace.empty() || as_nobody;
+  const pid_t issuer_pid = wrapped ? TracedPid(issuer_proc->pid()) : issuer_proc->pid();
+  const pid_t verifier_pid = wrapped ? TracedPid(verifier_proc->pid()) : verifier_proc->pid();
+  if (wrapped) {
+    ASSERT_NE(issuer_pid, issuer_proc->pid()) << "no wrapped issuer process found";
+    ASSERT_NE(verifier_pid, verifier_proc->pid()) << "no wrapped verifier process found";
   }
   kill(issuer_pid, SIGTERM);
   kill(verifier_pid, SIGTERM);
