@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "bench_util.h"
+#include "gate_redis.h"
 #include "redis_client.h"
 #include "spent_store.h"
 #include "testing/child_process.h"
@@ -178,6 +179,51 @@ void RunRedisFleetBench(double inproc_us, int ops) {
     std::printf("\nRedis memory per spent token: used_memory %lld -> %lld bytes over %lld keys: %.1f B/token "
                 "(goal <= 128 B: %s)\n",
                 before, after, keys, per_token_bytes, per_token_bytes <= 128 ? "met" : "NOT met");
+
+    // Gate sessions in the same Redis (RedisGateStore): memory per open
+    // session after its challenge, and commands over a whole yes lifecycle
+    // (open, one challenge, one status poll, answer, collect).
+    Cmd(primary.port, {"FLUSHALL"});
+    std::this_thread::sleep_for(200ms);
+    constexpr int kSessions = 10000;
+    auto backend = std::make_shared<verifier::RedisSingle>(RedisEndpoint{"127.0.0.1", primary.port},
+                                                           RedisConnOptions{5000ms, 1, ""});
+    verifier::RedisGateStore gates(backend, verifier::GateLimits{kSessions * 2, 300});
+    const int64_t now = SystemClock().NowSeconds();
+    const long long mem0 = InfoField(primary.port, "memory", "used_memory");
+    const long long cmd0 = InfoField(primary.port, "stats", "total_commands_processed");
+    std::vector<std::string> ids;
+    for (int i = 0; i < kSessions; ++i) {
+      Bytes id(16), key(16), vnonce(40);
+      rng.Fill(id);
+      rng.Fill(key);
+      rng.Fill(vnonce);
+      verifier::GateSession g;
+      g.id = Base64UrlEncode(id, false);
+      g.claim = "age_over_18";
+      g.return_path = "/adult/?page=" + std::to_string(i);
+      g.browser_key = SecretBytes(key.begin(), key.end());
+      if (!gates.OpenSession(g, now).ok()) Die("redis bench: gate OpenSession failed");
+      if (gates.AddVnonce(g.id, vnonce, now) != verifier::GateSessionStore::AddVnonceResult::kAdded) {
+        Die("redis bench: gate AddVnonce failed");
+      }
+      ids.push_back(g.id);
+    }
+    const long long mem1 = InfoField(primary.port, "memory", "used_memory");
+    const long long cmd1 = InfoField(primary.port, "stats", "total_commands_processed");
+    for (const auto& id : ids) {
+      verifier::GateSession out;
+      if (!gates.Find(id, now)) Die("redis bench: gate Find failed");
+      if (gates.BeginAnswer(id, now, out) != verifier::GateSessionStore::Claim::kOk) Die("redis bench: BeginAnswer");
+      gates.FinishAnswer(id, true, "");
+      if (!gates.Collect(id, now)) Die("redis bench: gate Collect failed");
+    }
+    const long long cmd2 = InfoField(primary.port, "stats", "total_commands_processed");
+    // Each INFO call above is a command too: 2 per sample, taken out.
+    std::printf("\nRedis per gate session (%d sessions, RedisGateStore): used_memory %.0f B per open session with "
+                "one challenge; commands %.2f to open + challenge, %.2f more to poll once, answer yes and collect\n",
+                kSessions, static_cast<double>(mem1 - mem0) / kSessions,
+                static_cast<double>(cmd1 - cmd0 - 2) / kSessions, static_cast<double>(cmd2 - cmd1 - 1) / kSessions);
   }
   {
     // Sentinel: a primary, a replica, one Sentinel naming it.
