@@ -23,7 +23,10 @@
 //   refill    if_due?, claim?    → {type:"refill", claims, notes}
 //   enroll    issuer, issuer_key, ticket → {type:"enroll", issuer, claims}
 // Anything else, and every failure: {type:"error", reason, message} with
-// reason one of kHostErrorReasons.
+// reason one of: malformed_json, malformed_message, missing_type,
+// unknown_type, bad_request, oversized, truncated, reply_too_large,
+// passphrase_required, wrong_passphrase, no_wallet, another_site,
+// wallet_error (native_host.cc; message is plain words for the window).
 //
 // The host runs each request in process with a fresh Env (and so a fresh
 // HTTP client: no TLS session or connection is reused between
