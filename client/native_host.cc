@@ -4,6 +4,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <vector>
 #include <filesystem>
 #include <iostream>
@@ -140,15 +141,16 @@ json Status(const Env& env, const SecretBytes* pass) {
   return json{{"type", "status"}, {"issuers", issuers}};
 }
 
-json Prove(const Env& env, const json& req, const SecretBytes* pass) {
-  ProveArgs args;
+// GateSession reads a gate request's `session` and `origin` into `args`
+// (session, expected_origin), or says why not. The same check the wallet
+// makes, here before anything else: a page on one site cannot hand the
+// wallet another site's session.
+std::optional<json> GateSession(const json& req, std::string_view what, ProveArgs& args) {
   std::string origin;
   if (!String(req, "session", args.session) || !String(req, "origin", origin)) {
-    return HostError("bad_request", "prove needs `session` (the gate link) and `origin` (the tab's top-level origin)");
+    return HostError("bad_request",
+                     std::string(what) + " needs `session` (the gate link) and `origin` (the tab's top-level origin)");
   }
-  if (!String(req, "claim", args.claim, false)) return HostError("bad_request", "`claim` must be a string");
-  // The same check the wallet makes, here before anything else: a page on
-  // one site cannot hand the wallet another site's session.
   auto url = net::ParseUrl(args.session);
   if (!url.ok()) return HostError("bad_request", "the gate link is not a URL: " + url.error().message);
   if (url->Origin() != origin) {
@@ -156,6 +158,13 @@ json Prove(const Env& env, const json& req, const SecretBytes* pass) {
                                          origin + "). Nothing was sent.");
   }
   args.expected_origin = origin;
+  return std::nullopt;
+}
+
+json Prove(const Env& env, const json& req, const SecretBytes* pass) {
+  ProveArgs args;
+  if (auto bad = GateSession(req, "prove", args)) return *bad;
+  if (!String(req, "claim", args.claim, false)) return HostError("bad_request", "`claim` must be a string");
   args.assume_yes = true;  // the extension's window asked
   Captured c = RunCaptured(env, pass, [&args](const Env& e) { return RunProve(e, args); });
   if (c.rc == kExitError || !c.doc.is_object() || !c.doc.contains("answer")) return WalletFailure(c);
@@ -174,17 +183,7 @@ json Prove(const Env& env, const json& req, const SecretBytes* pass) {
 // the challenge). Nothing else is sent; the wallet is not opened.
 json Decline(const Env& env, const json& req) {
   ProveArgs args;
-  std::string origin;
-  if (!String(req, "session", args.session) || !String(req, "origin", origin)) {
-    return HostError("bad_request", "decline needs `session` (the gate link) and `origin` (the tab's top-level origin)");
-  }
-  auto url = net::ParseUrl(args.session);
-  if (!url.ok()) return HostError("bad_request", "the gate link is not a URL: " + url.error().message);
-  if (url->Origin() != origin) {
-    return HostError("another_site", "This request comes from another site (" + url->Origin() + ") than the page you are on (" +
-                                         origin + "). Nothing was sent.");
-  }
-  args.expected_origin = origin;
+  if (auto bad = GateSession(req, "decline", args)) return *bad;
   args.decline = true;
   Captured c = RunCaptured(env, nullptr, [&args](const Env& e) { return RunProve(e, args); });
   if (c.rc == kExitError || !c.doc.is_object() || c.doc.value("reason", "") != "declined") return WalletFailure(c);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "html.h"
 #include "log.h"
 
 namespace yesno::issuer {
@@ -452,21 +453,7 @@ std::variant<VerifiedPerson, OidcFailure> OidcEnrollment::Complete(const Callbac
 
 namespace {
 
-std::string Escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
+using server::HtmlEscape;
 
 constexpr char kStyle[] = R"css(
 :root{color-scheme:light dark;--fg:#1b1b1f;--bg:#fafaf7;--muted:#55555f;--card:#fff;--line:#d9d9de;--ok:#0b6b2f;--no:#a11a1a;--accent:#2748b3}
@@ -515,7 +502,7 @@ std::string Head(const std::string& title, const std::string& nonce) {
   return "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
          "<meta name=\"referrer\" content=\"no-referrer\">\n<meta name=\"robots\" content=\"noindex\">\n"
-         "<title>" + Escape(title) + "</title>\n<style nonce=\"" + Escape(nonce) + "\">" + kStyle +
+         "<title>" + HtmlEscape(title) + "</title>\n<style nonce=\"" + HtmlEscape(nonce) + "\">" + kStyle +
          "</style>\n</head>\n";
 }
 
@@ -534,14 +521,14 @@ std::string OidcTicketPage(const std::string& issuer_url, const std::string& iss
       "yesno enroll --issuer " + issuer_url + " --issuer-key " + issuer_key + " --ticket " + ticket;
   std::string html = Head("Your yesno ticket", script_nonce);
   html += "<body>\n<main>\n<h1>Your yesno ticket is ready</h1>\n";
-  html += "<p>You signed in with <strong>" + Escape(provider) +
+  html += "<p>You signed in with <strong>" + HtmlEscape(provider) +
           "</strong>. It told this issuer your birth date once; the date is sealed inside the ticket below, which "
           "only this issuer can open. The issuer keeps no record of who you are.</p>\n";
   html += "<section>\n<h2>Add it to your wallet</h2>\n";
   html += "<p><button type=\"button\" id=\"yesno-enroll\" hidden data-yesno-action=\"enroll\" data-yesno-issuer=\"" +
-          Escape(issuer_url) + "\" data-yesno-issuer-key=\"" + Escape(issuer_key) + "\" data-yesno-ticket=\"" +
-          Escape(ticket) + "\">Add to my yesno wallet</button></p>\n";
-  html += "<p>With the yesno wallet on this computer, run:</p>\n<pre><code id=\"command\">" + Escape(command) +
+          HtmlEscape(issuer_url) + "\" data-yesno-issuer-key=\"" + HtmlEscape(issuer_key) + "\" data-yesno-ticket=\"" +
+          HtmlEscape(ticket) + "\">Add to my yesno wallet</button></p>\n";
+  html += "<p>With the yesno wallet on this computer, run:</p>\n<pre><code id=\"command\">" + HtmlEscape(command) +
           "</code></pre>\n<p><button type=\"button\" id=\"copy\" hidden>Copy the command</button> <span "
           "id=\"copy-status\" class=\"muted\" role=\"status\"></span></p>\n";
   html += "<p class=\"warn\">This page shows the ticket once. Anyone who has the ticket can use it as you: do not "
@@ -549,15 +536,15 @@ std::string OidcTicketPage(const std::string& issuer_url, const std::string& iss
   html += "<p class=\"muted\">The ticket is valid until " + FormatDate(DateFromUnixSeconds(expires_at)) +
           " (UTC). One person can get at most " + std::to_string(limit_count) + " tickets here in " +
           std::to_string(limit_days) + " days.</p>\n</section>\n";
-  html += "</main>\n<script nonce=\"" + Escape(script_nonce) + "\">" + kScript + "</script>\n</body>\n</html>\n";
+  html += "</main>\n<script nonce=\"" + HtmlEscape(script_nonce) + "\">" + kScript + "</script>\n</body>\n</html>\n";
   return html;
 }
 
 std::string OidcProblemPage(const std::string& heading, const std::string& message, const std::string& start_url,
                             const std::string& style_nonce) {
   std::string html = Head(heading, style_nonce);
-  html += "<body>\n<main>\n<h1>" + Escape(heading) + "</h1>\n<section>\n<p>" + Escape(message) +
-          "</p>\n<p><a class=\"button\" href=\"" + Escape(start_url) + "\">Start again</a></p>\n</section>\n</main>\n</body>\n</html>\n";
+  html += "<body>\n<main>\n<h1>" + HtmlEscape(heading) + "</h1>\n<section>\n<p>" + HtmlEscape(message) +
+          "</p>\n<p><a class=\"button\" href=\"" + HtmlEscape(start_url) + "\">Start again</a></p>\n</section>\n</main>\n</body>\n</html>\n";
   return html;
 }
 

@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "html.h"
 #include "yesno/bytes.h"
 #include "yesno/result.h"
 #include "yesno/secret_bytes.h"
@@ -161,8 +162,8 @@ bool IsSafeReturnPath(std::string_view path);
 // trailing '/', at most kMaxPublicPrefixBytes.
 bool IsValidPublicPrefix(std::string_view prefix);
 
-// HtmlEscape escapes & < > " ' for HTML text and attribute values.
-std::string HtmlEscape(std::string_view text);
+// HtmlEscape (server/common/html.h) escapes & < > " ' for HTML.
+using server::HtmlEscape;
 // PercentEncode escapes everything but unreserved characters (RFC 3986).
 std::string PercentEncode(std::string_view text);
 
