@@ -254,16 +254,23 @@ TEST_F(IssuerServiceTest, ServerAsleepForEpochsCatchesUpOnMaintain) {
 TEST_F(IssuerServiceTest, RegeneratesAKeyWhoseLastKeyIdByteCollides) {
   // The generator hands out the same key twice: the second time its last
   // key-id byte collides with the first (listed at the same time), so the
-  // store must draw a third.
+  // store must draw a third. Pool keys that happen to share the first key's
+  // last byte (1 in 256) are passed over, so exactly one collision is forced.
   int calls = 0;
   auto pool = PooledKeys();
   std::optional<RsaPrivateKey> first;
   KeyGenerator repeating = [&]() -> Result<RsaPrivateKey> {
     ++calls;
     if (calls == 2 && first) return *first;
-    auto k = pool();
-    if (k.ok() && !first) first = *k;
-    return k;
+    for (;;) {
+      auto k = pool();
+      if (!k.ok()) return k;
+      if (!first) {
+        first = *k;
+        return k;
+      }
+      if (k->public_key().KeyId().back() != first->public_key().KeyId().back()) return k;
+    }
   };
   ASSERT_NO_FATAL_FAILURE(Init(Config({"age_over_18"}), kT0, repeating));
   EXPECT_EQ(calls, 3);
