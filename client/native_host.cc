@@ -187,7 +187,9 @@ json Decline(const Env& env, const json& req) {
   args.decline = true;
   Captured c = RunCaptured(env, nullptr, [&args](const Env& e) { return RunProve(e, args); });
   if (c.rc == kExitError || !c.doc.is_object() || c.doc.value("reason", "") != "declined") return WalletFailure(c);
-  return json{{"type", "decline"}, {"answer", "no"}, {"reason", "declined"}};
+  // `told`: whether the verifier took the "no" (it refuses one for a session
+  // answered or expired meanwhile); the window then does not claim it.
+  return json{{"type", "decline"}, {"answer", "no"}, {"reason", "declined"}, {"told", c.doc.value("told", false)}};
 }
 
 json Authorize(const Env& env, const json& req, const SecretBytes* pass) {

@@ -14,7 +14,7 @@
 //   prove     session, origin    → {type:"prove", answer:"yes"|"no", claim, issuer?, reason?, message?}
 //             (origin = the tab's top-level origin; a session on another
 //              origin is refused before any network request)
-//   decline   session, origin    → {type:"decline", answer:"no", reason:"declined"}
+//   decline   session, origin    → {type:"decline", answer:"no", reason:"declined", told}
 //             (tells the gate page "no" with one of the session's vnonces,
 //              as `yesno prove --decline --session` does; opens no wallet)
 //   authorize www_authenticate, url

@@ -847,15 +847,25 @@ Result<bool> AskConsent(const Env& env, const ProveArgs& args, const std::string
 
 // Decline tells a gate session "no" on the person's refusal, with one of the
 // session's vnonces (the verifier takes a decline only from whoever holds
-// the challenge).
-void Decline(const Env& env, const net::Url& session, const std::vector<OfferedChallenge>& offered) {
+// the challenge), and reports the answer: `told` says whether the verifier
+// took it (a session answered or expired meanwhile refuses it).
+int Decline(const Env& env, const net::Url& session, const std::vector<OfferedChallenge>& offered) {
   auto url = JoinUrl(session, "/decline");
   net::HttpRequest req;
   req.method = "POST";
   req.url = *url;
   req.content_type = "application/json";
   req.body = json{{"yesno-vnonce", Base64UrlEncode(offered.front().vnonce)}}.dump();
-  if (auto r = env.Http().Send(req); !r.ok() || r->status != 200) Progress(env, "could not tell the page (it will time out)");
+  auto r = env.Http().Send(req);
+  json result{{"answer", "no"}, {"reason", "declined"}, {"told", r.ok() && r->status == 200}};
+  if (!result["told"]) {
+    const std::string why = !r.ok() ? ExplainNetError(*url, r.error()) : HttpFailure("the gate session", *r).message;
+    result["message"] = "could not tell the page (" + why + "); it stops waiting when its link expires";
+    if (!env.out.json) *env.out.err << "yesno: " << result["message"].get<std::string>() << "\n";
+  }
+  env.out.Result(result, result["told"] ? "no (declined): nothing was shared"
+                                        : "no (declined): nothing was shared; the page was not told");
+  return kExitNo;
 }
 
 // ProveSession answers a browser gate session (`yesno prove --session URL`):
@@ -899,20 +909,12 @@ int ProveSession(const Env& env, const ProveArgs& args) {
   const std::vector<OfferedChallenge> offered = ParseOffered(doc);
   if (offered.empty()) return env.out.Fail("the gate session's challenge could not be read");
 
-  if (args.decline) {
-    Decline(env, *url, offered);
-    env.out.Result(json{{"answer", "no"}, {"reason", "declined"}}, "no (declined): nothing was shared");
-    return kExitNo;
-  }
+  if (args.decline) return Decline(env, *url, offered);
   auto wallet = OpenWalletFile(env);
   if (!wallet.ok()) return Fail(env, wallet.error());
   auto consent = AskConsent(env, args, origin, claim);
   if (!consent.ok()) return Fail(env, consent.error());
-  if (!*consent) {
-    Decline(env, *url, offered);
-    env.out.Result(json{{"answer", "no"}, {"reason", "declined"}}, "no (declined): nothing was shared");
-    return kExitNo;
-  }
+  if (!*consent) return Decline(env, *url, offered);
   auto p = BuildPresentation(env, **wallet, claim, offered, origin, origin);
   if (!p.ok()) return Fail(env, p.error());
   // A wallet that cannot prove sends the site nothing: the page keeps

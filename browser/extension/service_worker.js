@@ -151,7 +151,7 @@ async function decline(p) {
   if (p.kind === "gate" && !p.declined) {
     p.declined = true;
     const r = await p.host.call({ type: "decline", session: p.session, origin: p.origin });
-    p.told = r.type === "decline";
+    p.told = r.type === "decline" && r.told === true;
     // The page hears the "no" from its own status check: look now.
     tellTab(p, { type: "gate-result", answer: "no", message: "" });
   }

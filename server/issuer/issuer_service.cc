@@ -549,6 +549,13 @@ Response IssuerService::HandleHealth(const Request& req, RequestLog& log) {
                                   "{\"status\":\"degraded\",\"error\":\"no_live_key\"}");
     }
   }
+  // A fleet's shared store (PostgreSQL) that does not answer: this instance
+  // can sign nothing, so a load balancer should send requests elsewhere.
+  if (!state_->Ping().ok()) {
+    log.reason = "state_unavailable";
+    return server::MakeResponse(req, status::service_unavailable, kMediaTypeJson,
+                                "{\"status\":\"degraded\",\"error\":\"state_unavailable\"}");
+  }
   return server::MakeResponse(req, status::ok, kMediaTypeJson, "{\"status\":\"ok\"}");
 }
 

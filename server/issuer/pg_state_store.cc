@@ -88,6 +88,7 @@ constexpr Statement kQuotaUsed{"quota_used",
 constexpr Statement kAddIssued{"add_issued",
                                "INSERT INTO issued (key_id, count) VALUES ($1, $2::bigint) "
                                "ON CONFLICT (key_id) DO UPDATE SET count = issued.count + excluded.count"};
+constexpr Statement kPing{"ping", "SELECT 1"};
 constexpr Statement kIssued{"issued", "SELECT count FROM issued WHERE key_id = $1"};
 constexpr Statement kPruneQuota{"prune_quota", "DELETE FROM quota WHERE epoch < $1::bigint"};
 constexpr Statement kPruneDeny{"prune_deny", "DELETE FROM denylist WHERE expires_at < $1::bigint"};
@@ -317,6 +318,15 @@ Status PgStateStore::AddIssued(const std::map<Bytes, int64_t>& by_key_id) {
     if (tx) {
       if (Status s = c.Exec("COMMIT"); !s.ok()) return s.error();
     }
+    return true;
+  });
+  if (!r.ok()) return r.error();
+  return Status::Ok();
+}
+
+Status PgStateStore::Ping() {
+  auto r = WithConnection<bool>([&](pg::Connection& c) -> Result<bool> {
+    if (auto w = c.Run(kPing); !w.ok()) return w.error();
     return true;
   });
   if (!r.ok()) return r.error();

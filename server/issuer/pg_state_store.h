@@ -50,6 +50,7 @@ class PgStateStore final : public StateStore, public KeyVault {
   // schema, another issuer's database, or a KEK that does not match.
   static Result<std::unique_ptr<PgStateStore>> Open(PgStoreOptions options);
 
+  Status Ping() override;
   Result<bool> IsRevoked(ByteView ticket_hash) override;
   Status Revoke(ByteView ticket_hash, int64_t expires_at) override;
   Result<std::map<std::string, int>> ReserveQuota(ByteView ticket_hash, int64_t epoch,

@@ -35,6 +35,9 @@ class StateStore {
   // Every method fails with kUnavailable when the store cannot answer; the
   // service then refuses with 503 `unavailable` and signs nothing.
   virtual Result<bool> IsRevoked(ByteView ticket_hash) = 0;
+  // Ping checks that the store answers now (GET /healthz). The embedded
+  // SQLite store is a local file that is always there.
+  virtual Status Ping() { return Status::Ok(); }
   // Revoke adds a ticket to the deny-list (idempotent). `expires_at` is the
   // ticket's own expiry, after which the row may be pruned.
   virtual Status Revoke(ByteView ticket_hash, int64_t expires_at) = 0;

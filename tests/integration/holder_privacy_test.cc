@@ -688,5 +688,47 @@ TEST_F(HolderPrivacyTest, WwwAuthenticateModeBuildsAnAuthorizationAndSendsNothin
   EXPECT_TRUE(Has(r.err, "--url")) << r.err;
 }
 
+// A decline is reported as told only when the verifier took it: a session
+// answered or expired between the wallet's read and its "no" refuses it,
+// and the person (and, through the host, the extension's window) hears so.
+TEST_F(HolderPrivacyTest, ADeclineIsToldOnlyWhenTheVerifierTakesIt) {
+  const std::string w = NewWallet("decline", YearsAgo(30));
+  for (const auto& [status, told] : std::vector<std::pair<server::http::status, bool>>{
+           {server::http::status::ok, true}, {server::http::status::conflict, false}}) {
+    FakeServer gate;
+    std::string posted;
+    const std::string vnonce = Base64UrlEncode(Bytes(48, 9));
+    gate.router.Add(server::http::verb::get, "/yesno/gate/session/abc", [&](const server::Request& req, server::RequestLog&) {
+      json ch = {{"token-key-id", HexEncode(testing::TestKey2048().public_key().KeyId())}, {"yesno-vnonce", vnonce}};
+      return Json(req, server::http::status::ok, {{"claim", "age_over_18"}, {"challenges", json::array({ch})}});
+    });
+    gate.router.Add(server::http::verb::post, "/yesno/gate/session/abc/decline",
+                    [&, status = status](const server::Request& req, server::RequestLog&) {
+                      posted = req.body();
+                      return Json(req, status, status == server::http::status::ok
+                                                   ? json{{"answer", "no"}, {"reason", "declined"}}
+                                                   : json{{"error", "already_answered"}});
+                    });
+    gate.Start();
+    auto r = Yesno(w, {"--json", "prove", "--decline", "--session", gate.url() + "/yesno/gate/session/abc"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    const json doc = json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(doc.is_object()) << r.out;
+    EXPECT_EQ(doc["reason"], "declined");
+    EXPECT_EQ(doc["told"], told) << r.out;
+    EXPECT_EQ(json::parse(posted, nullptr, false), json({{"yesno-vnonce", vnonce}})) << "only the vnonce is sent";
+    EXPECT_EQ(doc.contains("message"), !told) << r.out;
+    if (!told) {
+      const std::string message = doc.value("message", "");
+      EXPECT_TRUE(Has(message, "could not tell the page")) << message;
+      EXPECT_TRUE(Has(message, "409") || Has(message, "already_answered")) << message;
+      r = Yesno(w, {"prove", "--decline", "--session", gate.url() + "/yesno/gate/session/abc"});
+      EXPECT_EQ(r.exit_code, 1);
+      EXPECT_EQ(r.out, "no (declined): nothing was shared; the page was not told\n");
+      EXPECT_TRUE(Has(r.err, "could not tell the page")) << r.err;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace yesno

@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "files.h"
@@ -375,8 +376,15 @@ TEST_F(IssuerFleetPgTest, PostgresStoppedMidLoadGives503ThenRecoversWithoutResta
     });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  EXPECT_EQ(Send(instances_[0].url, "GET", "/healthz").status, 200u);
   ASSERT_TRUE(pg_->Stop());
   db_down = true;  // from here until Start: the database is surely down
+  // A load balancer's health check sees the outage on every instance.
+  for (const auto& in : instances_) {
+    Reply h = Send(in.url, "GET", "/healthz");
+    EXPECT_EQ(h.status, 503u) << h.body;
+    EXPECT_EQ(ErrorOf(h.body), "state_unavailable") << h.body;
+  }
   // During the outage: 503 unavailable, never a signature.
   for (int i = 0; i < 4; ++i) {
     Pending p;
@@ -407,6 +415,7 @@ TEST_F(IssuerFleetPgTest, PostgresStoppedMidLoadGives503ThenRecoversWithoutResta
       }
     }
     EXPECT_TRUE(recovered) << "instance " << k << " did not recover after the database came back";
+    EXPECT_EQ(Send(instances_[k].url, "GET", "/healthz").status, 200u) << "instance " << k;
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   stop = true;
@@ -502,10 +511,21 @@ TEST_F(IssuerFleetPgTest, RotationAcrossTheFleetMakesEachKeyOnceKeepsDirectories
   const int64_t e0_start = (UnixSecondsFromDate(Date{2026, 11, 23}) / kEpoch) * kEpoch;
   FixedClock clock(e0_start + 5 * kDay);
   testing::DeterministicRng rng(7);
+  // `generated` counts the keys the fleet asked for. A fresh key whose last
+  // key-id byte repeats an earlier one's (1 in 256 per listed key) would make
+  // the store draw again; such keys are passed over here, so every draw the
+  // store sees is a key it keeps.
   std::atomic<int> generated{0};
+  std::mutex gen_mu;
+  std::set<uint8_t> last_bytes;
   KeyGenerator gen = [&]() -> Result<RsaPrivateKey> {
     ++generated;
-    return RsaPrivateKey::Generate(2048);
+    for (;;) {
+      auto key = RsaPrivateKey::Generate(2048);
+      if (!key.ok()) return key;
+      std::lock_guard<std::mutex> lock(gen_mu);
+      if (last_bytes.insert(key->public_key().KeyId().back()).second) return key;
+    }
   };
   IssuerConfig config;
   config.name = kName;

@@ -51,8 +51,10 @@ int FreePort();
 // RssKib is a process's resident set size in KiB (/proc/PID/status VmRSS),
 // or -1 if it cannot be read.
 long RssKib(pid_t pid);
-// CpuSeconds is the user + system CPU time a process has used so far
-// (/proc/PID/stat), or 0 if it cannot be read.
+// CpuSeconds is the CPU time a process (all its threads) has used so far:
+// from its CPU clock (nanoseconds, the same clock CLOCK_THREAD_CPUTIME_ID
+// reads for one thread), else /proc/PID/stat user + system (clock ticks);
+// 0 if neither can be read.
 double CpuSeconds(pid_t pid);
 
 }  // namespace yesno::testing
