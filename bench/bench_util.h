@@ -3,9 +3,12 @@
 #ifndef YESNO_BENCH_BENCH_UTIL_H_
 #define YESNO_BENCH_BENCH_UTIL_H_
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
+
+#include <filesystem>
 
 #include <algorithm>
 #include <chrono>
@@ -50,6 +53,31 @@ inline double ChildrenCpuSeconds() {
   getrusage(RUSAGE_CHILDREN, &ru);
   auto s = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6; };
   return s(ru.ru_utime) + s(ru.ru_stime);
+}
+
+// PinThisThread keeps the calling thread on `cpu`; PinProcess keeps every
+// thread of process `pid` on `cpu`. Pinning the server to one CPU and the
+// load client to the other fixes where the scheduler puts them, which
+// otherwise changes from run to run (and with it the server's CPU per
+// request: a client thread sharing its CPU costs it context switches).
+inline void PinThisThread(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof(set), &set) != 0) Die("sched_setaffinity: cannot use CPU " + std::to_string(cpu));
+}
+inline void PinProcess(int pid, int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    const int tid = std::atoi(task.path().filename().c_str());
+    if (tid > 0 && sched_setaffinity(tid, sizeof(set), &set) != 0) {
+      Die("sched_setaffinity: cannot move the server to CPU " + std::to_string(cpu));
+    }
+  }
+  if (ec) Die("cannot list the threads of process " + std::to_string(pid));
 }
 
 inline double Median(std::vector<double> v) {

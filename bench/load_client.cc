@@ -27,7 +27,7 @@ using SteadyClock = std::chrono::steady_clock;
 LoadResult RunLoad(const LoadOptions& options, const std::function<const std::string&(std::size_t)>& request,
                    const std::function<bool(const http::response<http::string_body>&)>& on_response) {
   LoadResult result;
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the server settle before "idle"
+  std::this_thread::sleep_for(std::chrono::duration<double>(options.settle_seconds));  // settle before "idle"
   result.rss_idle_kib = testing::RssKib(options.server_pid);
 
   std::atomic<bool> sampling{true};
@@ -48,6 +48,7 @@ LoadResult RunLoad(const LoadOptions& options, const std::function<const std::st
   std::vector<std::thread> clients;
   for (int c = 0; c < options.connections; ++c) {
     clients.emplace_back([&] {
+      if (options.client_cpu >= 0) PinThisThread(options.client_cpu);
       asio::io_context ioc;
       tcp::socket sock(ioc);
       boost::system::error_code ec;
@@ -57,16 +58,35 @@ LoadResult RunLoad(const LoadOptions& options, const std::function<const std::st
       timeval tv{options.read_timeout_seconds, 0};
       setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
       beast::flat_buffer buffer;
+      // Reads resume where a would-block left them: the parser and buffer
+      // keep what arrived so far.
+      const auto read_response = [&](http::response_parser<http::string_body>& parser) {
+        if (!options.poll) {
+          http::read(sock, buffer, parser, ec);
+          return;
+        }
+        const auto give_up = SteadyClock::now() + std::chrono::seconds(options.read_timeout_seconds);
+        do {
+          http::read(sock, buffer, parser, ec);
+        } while (ec == asio::error::would_block && SteadyClock::now() < give_up);
+      };
       std::vector<double> mine;
+      if (options.poll) sock.non_blocking(true);
       while (SteadyClock::now() < deadline) {
         const std::size_t i = next.fetch_add(1);
         if (i >= options.count) break;
         const auto t0 = SteadyClock::now();
-        asio::write(sock, asio::buffer(request(i)), ec);
+        // (A request fits the socket's send buffer; a polling client's
+        // non-blocking write still retries a would-block.)
+        std::size_t sent = 0;
+        const std::string& bytes = request(i);
+        do {
+          sent += asio::write(sock, asio::buffer(bytes.data() + sent, bytes.size() - sent), ec);
+        } while (ec == asio::error::would_block && sent < bytes.size());
         if (ec) break;
         http::response_parser<http::string_body> parser;
         parser.body_limit(options.body_limit);
-        http::read(sock, buffer, parser, ec);
+        read_response(parser);
         if (ec) break;
         const double us = Seconds(SteadyClock::now() - t0) * 1e6;
         if (!on_response(parser.get())) break;

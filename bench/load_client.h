@@ -24,6 +24,14 @@ struct LoadOptions {
   std::size_t count = 0;          // ...or after this many requests, whichever comes first
   std::size_t body_limit = 64 * 1024;
   int read_timeout_seconds = 5;   // bounds every read
+  // poll: wait for each response by retrying non-blocking reads instead of
+  // sleeping in the kernel. On loopback the server's send runs the client's
+  // TCP receive path and, if a client thread sleeps, its wake-up (an
+  // inter-processor interrupt: on this guest a hypervisor exit), all counted
+  // as the server's CPU; over a network that is the client machine's work.
+  bool poll = false;
+  int client_cpu = -1;            // >= 0: the client threads run on this CPU only
+  double settle_seconds = 0.3;    // idle wait before the run (the "idle" RSS sample)
 };
 
 struct LoadResult {

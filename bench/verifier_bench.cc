@@ -19,6 +19,13 @@
 //    each, one distinct presentation per request, bounded by the pool size and
 //    `--seconds`. Reports rate, client-side p50/p99 latency, and the
 //    verifier's RSS idle (after start) and under load (max of 20 ms samples).
+// 4. Server CPU over HTTP against in process (the issue-18 goal), interleaved:
+//    30 rounds of 200 presentations through three arms in rotating order —
+//    HandleRequest, the same bytes through Beast and HandleRequest, and a
+//    yesno-verifier --threads 1 process — with the server and the in-process
+//    arms on CPU 0 and the load client on CPU 1; medians of the per-round
+//    ratios, for a load client that sleeps and one that polls.
+// 5. The Redis fleet part (bench/redis_fleet_bench.cc; --redis false skips it).
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -84,7 +91,7 @@ constexpr char kIssuerName[] = "issuer.example";
 constexpr char kClaim[] = "age_over_18";
 constexpr char kOrigin[] = "https://shop.example";
 constexpr int kRounds = 5;
-constexpr int kInterleavedRounds = 10;
+constexpr int kInterleavedRounds = 30;
 
 struct Token {
   Bytes token;
@@ -248,7 +255,8 @@ class VerifierProcess {
   // Load sends requests[first, first + count) over `connections` keep-alive
   // connections; every answer must be yes.
   yesno::bench::LoadResult Load(const std::vector<std::string>& requests, std::size_t first, std::size_t count,
-                                int connections, double max_seconds, std::size_t* yes_count = nullptr) {
+                                int connections, double max_seconds, std::size_t* yes_count = nullptr,
+                                bool poll = false, int client_cpu = -1, double settle_seconds = 0.3) {
     std::atomic<std::size_t> yes{0};
     auto load = yesno::bench::RunLoad(
         {.server_pid = pid(),
@@ -258,7 +266,10 @@ class VerifierProcess {
          .max_seconds = max_seconds,
          .count = count,
          .body_limit = 64 * 1024,
-         .read_timeout_seconds = 5},
+         .read_timeout_seconds = 5,
+         .poll = poll,
+         .client_cpu = client_cpu,
+         .settle_seconds = settle_seconds},
         [&](std::size_t i) -> const std::string& { return requests[first + i]; },
         [&](const http::response<http::string_body>& res) {
           if (res.result() == http::status::ok && res.body().find("\"answer\":\"yes\"") != std::string::npos) ++yes;
@@ -342,6 +353,47 @@ struct InProcessVerifier {
     return (ThreadCpuSeconds() - start) * 1e6 / static_cast<double>(count);
   }
 
+  // RawRequests are the same presentations as HTTP/1.1 bytes (as the
+  // verifier process receives them).
+  std::vector<std::string> RawRequests(const std::vector<Token>& tokens) const {
+    std::vector<std::string> out(tokens.size());
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      out[i] = "POST /verify?claim=age_over_18 HTTP/1.1\r\nHost: shop.example\r\nAuthorization: " +
+               Authorization(tokens[i], vnonce) + "\r\nContent-Length: 0\r\n\r\n";
+    }
+    return out;
+  }
+  // VerifyBytes is Verify with the server's HTTP work but no socket: each
+  // request's bytes through Beast's request_parser (the server's limits),
+  // HandleRequest, and the response serialised into one buffer.
+  double VerifyBytes(const std::vector<std::string>& raw, std::size_t first, std::size_t count) {
+    std::string wire;
+    wire.reserve(4096);
+    const double start = ThreadCpuSeconds();
+    for (std::size_t i = first; i < first + count; ++i) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(8 * 1024);
+      parser.body_limit(64 * 1024);
+      beast::error_code ec;
+      parser.put(asio::buffer(raw[i]), ec);
+      if (ec || !parser.is_done()) Die("the bench's own request did not parse: " + ec.message());
+      yesno::server::RequestLog l;
+      auto res = service.HandleRequest(parser.get(), l);
+      res.set(http::field::server, "yesno-verifier");
+      res.prepare_payload();
+      http::serializer<false, http::string_body> sr{res};
+      wire.clear();
+      do {
+        sr.next(ec, [&](beast::error_code&, const auto& buffers) {
+          for (const auto b : beast::buffers_range_ref(buffers)) wire.append(static_cast<const char*>(b.data()), b.size());
+          sr.consume(beast::buffer_bytes(buffers));
+        });
+      } while (!ec && !sr.is_done());
+      if (ec || res.result() != http::status::ok || !l.reason.empty()) Die("in-process (bytes) presentation was not yes");
+    }
+    return (ThreadCpuSeconds() - start) * 1e6 / static_cast<double>(count);
+  }
+
   std::shared_ptr<const yesno::TrustedKeySet> keys;
   yesno::verifier::VerifierSecrets secrets;
   yesno::verifier::VerifierService service;
@@ -349,38 +401,72 @@ struct InProcessVerifier {
 };
 
 // Interleaved is the HTTP overhead measured against the in-process service
-// turn by turn: the VM's speed drifts by tens of percent within minutes,
+// turn by turn: this guest's speed drifts by tens of percent within minutes,
 // more than the overhead itself, so a ratio of two figures taken minutes
 // apart says little. Each round answers `per_round` fresh presentations in
-// process, then as many through a yesno-verifier process (--threads 1, over
-// `connections` keep-alive connections); the round's ratio is the server's
-// CPU time per request (its CPU clock, all threads) over this thread's.
+// process and as many through a yesno-verifier process (--threads 1, over
+// `connections` keep-alive connections), in alternating order (ABBA); the
+// round's ratio is the server's CPU time per request (its CPU clock, all
+// threads) over this thread's. With two CPUs or more, the server and the
+// in-process rounds run on CPU 0 and the load client on CPU 1.
 struct Interleaved {
   std::string label;
-  std::vector<double> inproc_us, server_us, ratio;
+  std::vector<double> inproc_us, bytes_us, server_us, ratio;
+  double server_user_us = 0, server_system_us = 0;  // per request over all rounds (/proc ticks)
 };
 
-Interleaved RunInterleaved(const std::string& label, const std::string& access_log, const std::string& trust_file,
-                           const std::string& log_path, InProcessVerifier& inproc, const std::vector<Token>& tokens,
-                           int rounds, int connections) {
+Interleaved RunInterleaved(const std::string& label, const std::string& access_log, bool poll,
+                           const std::string& trust_file, const std::string& log_path, InProcessVerifier& inproc,
+                           InProcessVerifier& inproc_bytes, const std::vector<Token>& tokens, int rounds,
+                           int connections) {
   Interleaved out;
   out.label = label;
   VerifierProcess verifier(YESNO_VERIFIER_PATH,
                            {"--origin", kOrigin, "--trust", trust_file, "--listen", "127.0.0.1:0", "--spent-store",
                             "memory:", "--threads", "1", "--access-log", access_log},
                            log_path);
+  const bool pin = std::thread::hardware_concurrency() >= 2;
+  cpu_set_t saved;
+  if (pin) {
+    sched_getaffinity(0, sizeof(saved), &saved);
+    yesno::bench::PinProcess(verifier.pid(), 0);
+    yesno::bench::PinThisThread(0);
+  }
   const std::vector<std::string> http_requests = verifier.Requests(tokens);
   const std::vector<yesno::server::Request> local_requests = inproc.Requests(tokens);
+  const std::vector<std::string> raw_requests = inproc_bytes.RawRequests(tokens);
   const std::size_t per_round = tokens.size() / static_cast<std::size_t>(rounds);
+  // The server is idle during the in-process turns: its user and system
+  // time over the whole span are those of the HTTP turns.
+  const auto [user0, system0] = yesno::testing::UserSystemSeconds(verifier.pid());
   for (int r = 0; r < rounds; ++r) {
     const std::size_t first = static_cast<std::size_t>(r) * per_round;
-    out.inproc_us.push_back(inproc.Verify(local_requests, first, per_round));
-    std::size_t yes = 0;
-    const auto load = verifier.Load(http_requests, first, per_round, connections, 60, &yes);
-    if (load.done != per_round || yes != per_round) verifier.Fail("an interleaved HTTP round was not all yes");
-    out.server_us.push_back(load.server_cpu_seconds * 1e6 / static_cast<double>(per_round));
-    out.ratio.push_back(out.server_us.back() / out.inproc_us.back());
+    double local_us = 0, bytes_us = 0, server_us = 0;
+    for (int turn = 0; turn < 3; ++turn) {
+      const int arm = (turn + r) % 3;  // each arm goes first, second and third in turn
+      if (arm == 0) {
+        local_us = inproc.Verify(local_requests, first, per_round);
+        continue;
+      }
+      if (arm == 1) {
+        bytes_us = inproc_bytes.VerifyBytes(raw_requests, first, per_round);
+        continue;
+      }
+      std::size_t yes = 0;
+      const auto load = verifier.Load(http_requests, first, per_round, connections, 60, &yes, poll, pin ? 1 : -1, 0);
+      if (load.done != per_round || yes != per_round) verifier.Fail("an interleaved HTTP round was not all yes");
+      server_us = load.server_cpu_seconds * 1e6 / static_cast<double>(per_round);
+    }
+    out.inproc_us.push_back(local_us);
+    out.bytes_us.push_back(bytes_us);
+    out.server_us.push_back(server_us);
+    out.ratio.push_back(server_us / local_us);
   }
+  const auto [user1, system1] = yesno::testing::UserSystemSeconds(verifier.pid());
+  const double requests = static_cast<double>(per_round) * rounds;
+  out.server_user_us = (user1 - user0) * 1e6 / requests;
+  out.server_system_us = (system1 - system0) * 1e6 / requests;
+  if (pin) sched_setaffinity(0, sizeof(saved), &saved);
   return out;
 }
 
@@ -528,11 +614,18 @@ int main(int argc, char** argv) {
   std::vector<Interleaved> interleaved;
   if (http_runs) {
     const std::vector<Token> some(tokens.begin(), tokens.begin() + std::min<std::size_t>(tokens.size(), 6000));
-    for (const auto& [label, access_log] : std::vector<std::pair<std::string, std::string>>{
-             {"access log to stderr", "stderr"}, {"--access-log none", "none"}}) {
+    struct Variant {
+      std::string label, access_log;
+      bool poll;
+    };
+    for (const auto& v : std::vector<Variant>{{"log stderr, client sleeps", "stderr", false},
+                                              {"log none, client sleeps", "none", false},
+                                              {"log stderr, client polls", "stderr", true},
+                                              {"log none, client polls", "none", true}}) {
       InProcessVerifier inproc_verifier(issuer_id, body, signature, clock, rng);
-      interleaved.push_back(RunInterleaved(label, access_log, tmp + "/trust.json", tmp + "/verifier.log",
-                                           inproc_verifier, some, kInterleavedRounds, connections));
+      InProcessVerifier bytes_verifier(issuer_id, body, signature, clock, rng);
+      interleaved.push_back(RunInterleaved(v.label, v.access_log, v.poll, tmp + "/trust.json", tmp + "/verifier.log",
+                                           inproc_verifier, bytes_verifier, some, kInterleavedRounds, connections));
     }
   }
   dir_server->Stop();
@@ -572,14 +665,17 @@ int main(int argc, char** argv) {
   }
   if (!interleaved.empty()) {
     std::printf("\nserver CPU per /verify over HTTP against in process, interleaved (%d rounds of %zu tokens;\n"
-                "each round: in process on this thread, then the same count through yesno-verifier --threads 1)\n",
+                "each round, in rotating order: HandleRequest on this thread (inproc), the same bytes through Beast\n"
+                "and HandleRequest (+beast), yesno-verifier --threads 1 over loopback (server); server and this thread\n"
+                "on CPU 0, the load client on CPU 1; CPU from each process's CPU clock, user/sys split from /proc ticks)\n",
                 kInterleavedRounds, std::min<std::size_t>(tokens.size(), 6000) / kInterleavedRounds);
-    std::printf("  %-22s %10s %10s %8s %8s %8s\n", "verifier", "inproc us", "server us", "ratio", "min", "max");
+    std::printf("  %-26s %9s %9s %9s %7s %7s %7s %9s %9s\n", "verifier, load client", "inproc", "+beast", "server",
+                "ratio", "min", "max", "srv user", "srv sys");
     for (const auto& r : interleaved) {
       const double ratio = Median(r.ratio);
-      std::printf("  %-22s %10.1f %10.1f %8.3f %8.3f %8.3f\n", r.label.c_str(), Median(r.inproc_us),
-                  Median(r.server_us), ratio, *std::min_element(r.ratio.begin(), r.ratio.end()),
-                  *std::max_element(r.ratio.begin(), r.ratio.end()));
+      std::printf("  %-26s %9.1f %9.1f %9.1f %7.3f %7.3f %7.3f %9.1f %9.1f\n", r.label.c_str(), Median(r.inproc_us),
+                  Median(r.bytes_us), Median(r.server_us), ratio, *std::min_element(r.ratio.begin(), r.ratio.end()),
+                  *std::max_element(r.ratio.begin(), r.ratio.end()), r.server_user_us, r.server_system_us);
     }
     for (const auto& r : interleaved) {
       const double ratio = Median(r.ratio);

@@ -154,18 +154,13 @@ long RssKib(pid_t pid) {
   return -1;
 }
 
-double CpuSeconds(pid_t pid) {
-  clockid_t clock = 0;
-  timespec ts{};
-  if (clock_getcpuclockid(pid, &clock) == 0 && clock_gettime(clock, &ts) == 0) {
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-  }
+std::pair<double, double> UserSystemSeconds(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // The command name (field 2) is in parentheses and may hold spaces: count
   // the fields after its closing parenthesis (field 3 is the state).
   const auto close = text.rfind(')');
-  if (close == std::string::npos || close + 2 > text.size()) return 0;
+  if (close == std::string::npos || close + 2 > text.size()) return {0, 0};
   std::istringstream fields(text.substr(close + 2));
   std::string f;
   unsigned long long utime = 0, stime = 0;
@@ -173,7 +168,18 @@ double CpuSeconds(pid_t pid) {
     if (i == 14) utime = std::strtoull(f.c_str(), nullptr, 10);
     if (i == 15) stime = std::strtoull(f.c_str(), nullptr, 10);
   }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const auto tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return {static_cast<double>(utime) / tick, static_cast<double>(stime) / tick};
+}
+
+double CpuSeconds(pid_t pid) {
+  clockid_t clock = 0;
+  timespec ts{};
+  if (clock_getcpuclockid(pid, &clock) == 0 && clock_gettime(clock, &ts) == 0) {
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  }
+  const auto [user, system] = UserSystemSeconds(pid);
+  return user + system;
 }
 
 }  // namespace yesno::testing

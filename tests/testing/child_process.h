@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "testing/build_paths.h"
@@ -56,6 +57,9 @@ long RssKib(pid_t pid);
 // reads for one thread), else /proc/PID/stat user + system (clock ticks);
 // 0 if neither can be read.
 double CpuSeconds(pid_t pid);
+// UserSystemSeconds splits a process's CPU time into user and system
+// (kernel) time, from /proc/PID/stat (clock ticks); {0, 0} if unreadable.
+std::pair<double, double> UserSystemSeconds(pid_t pid);
 
 }  // namespace yesno::testing
 
