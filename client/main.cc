@@ -59,18 +59,7 @@ int main(int argc, char** argv) {
   yesno::cli::AddTokenCommands(app, out, run);
   yesno::cli::AddBrowserCommands(app, env, run);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitError;
-  }
+  if (auto stop = yesno::cli::ParseCommandLine(app, argc, argv, kExitError)) return *stop;
   env.out = out;
   if (!run) return kExitError;
   return run();

@@ -31,4 +31,20 @@ Result<std::string> ReadArgument(const std::string& value, std::istream& in) {
   return all.substr(first, last - first + 1);
 }
 
+std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv, int usage_exit) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return usage_exit;
+  }
+  return std::nullopt;
+}
+
 }  // namespace yesno::cli

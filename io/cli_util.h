@@ -1,10 +1,13 @@
 // cli_util.h — what every `yesno` subcommand shares: exit codes, output in
-// text or JSON, reading arguments that may come from stdin.
+// text or JSON, reading arguments that may come from stdin; and the command
+// line parsing of all three programs.
 #ifndef YESNO_IO_CLI_UTIL_H_
 #define YESNO_IO_CLI_UTIL_H_
 
+#include <CLI/CLI.hpp>
 #include <iosfwd>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +36,12 @@ struct Output {
 // ReadArgument returns `value`, or all of standard input (trimmed) when
 // `value` is "-".
 Result<std::string> ReadArgument(const std::string& value, std::istream& in);
+
+// ParseCommandLine parses argv into `app` the way all three programs do:
+// --help, --help-all and --version print and give exit code 0; a usage
+// error prints CLI11's message and gives `usage_exit`. Returns the exit code
+// when the program should stop now, nothing when it should go on.
+std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv, int usage_exit);
 
 }  // namespace yesno::cli
 

@@ -389,18 +389,7 @@ int main(int argc, char** argv) {
   CLI::App* pk_cmd = app.add_subcommand("public-key", "Print the issuer's public signing key (base64url).");
   pk_cmd->add_option("--state", pk_state, "State directory")->required();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitError;
-  }
+  if (auto stop = yesno::cli::ParseCommandLine(app, argc, argv, kExitError)) return *stop;
   if (init_cmd->parsed()) return RunInit(std::move(init));
   if (serve_cmd->parsed()) return RunServe(serve);
   if (enroll_cmd->parsed()) return RunEnroll(enroll);

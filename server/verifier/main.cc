@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli_util.h"
 #include "gate_redis.h"
 #include "http_server.h"
 #include "log.h"
@@ -291,18 +292,7 @@ int main(int argc, char** argv) {
                     "trusted issuer vouches for.")
       ->delimiter(',');
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
-  }
+  if (auto stop = yesno::cli::ParseCommandLine(app, argc, argv, kExitUsage)) return *stop;
   if (serve->parsed()) return Serve(f);
   return kExitUsage;
 }

@@ -18,6 +18,7 @@
 #include "testing/child_process.h"
 #include "testing/process.h"
 #include "testing/test_util.h"
+#include "wallet_world.h"
 #include "yesno/auth_header.h"
 #include "yesno/claims.h"
 #include "yesno/directory.h"
@@ -37,15 +38,7 @@ using testing::YearsAgo;
 
 constexpr int kQuota = 6;
 
-struct World {
-  std::string dir;
-  std::string issuer_key;
-  std::string issuer_url;
-  std::string verifier_url;
-  std::unique_ptr<ChildProcess> issuer;
-  std::unique_ptr<ChildProcess> verifier;
-};
-World* g_world = nullptr;
+testing::WalletWorld* g_world = nullptr;
 
 bool Has(const std::string& text, const std::string& words) { return text.find(words) != std::string::npos; }
 
@@ -95,80 +88,33 @@ server::Response Json(const server::Request& req, server::http::status status, c
 class HolderPrivacyTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    g_world = new World;
-    World& w = *g_world;
-    w.dir = PrivateDir("holder", "world");
-    auto init = RunProcess({YESNO_ISSUER_PATH, "init", "--state", w.dir + "/issuer", "--name", "issuer.hp", "--claims",
-                            "age_over_18,age_over_21", "--attributes", "verified_person", "--quota",
-                            std::to_string(kQuota)});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
-    w.issuer_key = init.out.substr(0, init.out.find('\n'));
-    w.issuer = ChildProcess::Start({YESNO_ISSUER_PATH, "serve", "--state", w.dir + "/issuer", "--listen", "127.0.0.1:0"},
-                                   w.dir + "/issuer.log");
-    ASSERT_TRUE(w.issuer);
-    auto url = w.issuer->WaitForListening();
-    ASSERT_TRUE(url);
-    w.issuer_url = *url;
-    json trust = json::array({{{"name", "issuer.hp"}, {"directory", w.issuer_url + kDirectoryPath}, {"key", w.issuer_key}}});
-    ASSERT_TRUE(files::WriteFileAtomic(w.dir + "/trust.json", AsBytes(trust.dump())).ok());
-    const int port = testing::FreePort();
-    w.verifier_url = "http://127.0.0.1:" + std::to_string(port);
-    w.verifier = ChildProcess::Start({YESNO_VERIFIER_PATH, "serve", "--origin", w.verifier_url, "--trust",
-                                      w.dir + "/trust.json", "--listen", "127.0.0.1:" + std::to_string(port),
-                                      "--claims", "age_over_18,age_over_21,verified_person", "--cache-dir", "none"},
-                                     w.dir + "/verifier.log");
-    ASSERT_TRUE(w.verifier);
-    ASSERT_TRUE(w.verifier->WaitForListening());
+    g_world = new testing::WalletWorld;
+    g_world->Start({"holder", "issuer.hp",
+                    {"--claims", "age_over_18,age_over_21", "--attributes", "verified_person", "--quota",
+                     std::to_string(kQuota)},
+                    {"--claims", "age_over_18,age_over_21,verified_person", "--cache-dir", "none"}});
   }
   static void TearDownTestSuite() {
-    if (g_world != nullptr) {
-      std::filesystem::remove_all(g_world->dir);
-      delete g_world;
-      g_world = nullptr;
-    }
+    delete g_world;
+    g_world = nullptr;
   }
 
   static std::string Ticket(const std::string& birth, const std::vector<std::string>& attributes = {}) {
-    std::vector<std::string> argv = {YESNO_ISSUER_PATH, "enroll", "--state", g_world->dir + "/issuer", "--birth-date", birth};
-    for (const auto& a : attributes) {
-      argv.push_back("--attribute");
-      argv.push_back(a);
-    }
-    auto r = RunProcess(argv);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out.substr(0, r.out.find('\n'));
+    return g_world->Ticket(birth, attributes);
   }
-
   static ProcessResult Yesno(const std::string& wallet_dir, std::vector<std::string> args,
                              const std::vector<std::string>& env = {}) {
-    std::vector<std::string> argv = {YESNO_CLI_PATH, "--wallet", wallet_dir + "/wallet", "--key-file",
-                                     wallet_dir + "/wallet.key"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunProcess(argv, "", std::chrono::seconds(60), env);
+    return testing::WalletWorld::Yesno(wallet_dir, std::move(args), env);
   }
-
   // NewWallet makes a key-file wallet enrolled at `issuer_url` (default: the real issuer).
   static std::string NewWallet(const std::string& name, const std::string& birth,
                                const std::vector<std::string>& attributes = {}, const std::string& issuer_url = "") {
-    const std::string w = PrivateDir("holder", "wallet_" + name);
-    EXPECT_EQ(Yesno(w, {"init"}).exit_code, 0);
-    auto r = Yesno(w, {"enroll", "--issuer", issuer_url.empty() ? g_world->issuer_url : issuer_url, "--issuer-key",
-                       g_world->issuer_key, "--ticket", Ticket(birth, attributes)});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return w;
+    return g_world->NewWallet(name, birth, attributes, issuer_url);
   }
+  static WalletContents ReadWallet(const std::string& w) { return testing::WalletWorld::ReadWallet(w); }
 
   static ProcessResult Prove(const std::string& w, const std::string& claim, const std::string& verifier = "") {
     return Yesno(w, {"prove", "--verifier", verifier.empty() ? g_world->verifier_url : verifier, "--claim", claim});
-  }
-
-  static WalletContents ReadWallet(const std::string& w) {
-    auto bytes = files::ReadFile(w + "/wallet");
-    auto key = files::ReadSecretFile(w + "/wallet.key");
-    EXPECT_TRUE(bytes.ok() && key.ok());
-    auto c = OpenWallet(*bytes, *key);
-    EXPECT_TRUE(c.ok());
-    return c.ok() ? std::move(*c) : WalletContents{};
   }
 
   static SecretBytes SigningSeed() {

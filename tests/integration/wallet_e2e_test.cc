@@ -16,6 +16,7 @@
 #include "testing/child_process.h"
 #include "testing/process.h"
 #include "testing/test_util.h"
+#include "wallet_world.h"
 #include "yesno/claims.h"
 #include "yesno/directory.h"
 #include "yesno/token.h"
@@ -30,94 +31,33 @@ using testing::RunProcess;
 using testing::PrivateDir;
 using testing::YearsAgo;
 
-// Story holds one issuer and one verifier, shared by the tests of this file.
-struct Story {
-  std::string dir;
-  std::string issuer_key;
-  std::string issuer_url;
-  std::string verifier_url;
-  std::unique_ptr<ChildProcess> issuer;
-  std::unique_ptr<ChildProcess> verifier;
-};
-Story* g_story = nullptr;
+// One issuer and one verifier, shared by the tests of this file.
+testing::WalletWorld* g_story = nullptr;
 
 class WalletE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    g_story = new Story;
-    Story& s = *g_story;
-    s.dir = PrivateDir("e2e", "story");
-    auto init = RunProcess({YESNO_ISSUER_PATH, "init", "--state", s.dir + "/issuer", "--name", "issuer.e2e", "--claims",
-                            "age_over_18,age_over_21", "--attributes", "verified_person"});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
-    s.issuer_key = init.out.substr(0, init.out.find('\n'));
-    s.issuer = ChildProcess::Start({YESNO_ISSUER_PATH, "serve", "--state", s.dir + "/issuer", "--listen", "127.0.0.1:0"},
-                                   s.dir + "/issuer.log");
-    ASSERT_TRUE(s.issuer);
-    auto url = s.issuer->WaitForListening();
-    ASSERT_TRUE(url);
-    s.issuer_url = *url;
-    nlohmann::json trust = nlohmann::json::array(
-        {{{"name", "issuer.e2e"}, {"directory", s.issuer_url + kDirectoryPath}, {"key", s.issuer_key}}});
-    ASSERT_TRUE(files::WriteFileAtomic(s.dir + "/trust.json", AsBytes(trust.dump())).ok());
-    const int port = testing::FreePort();
-    s.verifier_url = "http://127.0.0.1:" + std::to_string(port);
-    s.verifier = ChildProcess::Start({YESNO_VERIFIER_PATH, "serve", "--origin", s.verifier_url, "--trust",
-                                      s.dir + "/trust.json", "--listen", "127.0.0.1:" + std::to_string(port),
-                                      "--spent-store", "sqlite:" + s.dir + "/spent.sqlite"},
-                                     s.dir + "/verifier.log");
-    ASSERT_TRUE(s.verifier);
-    ASSERT_TRUE(s.verifier->WaitForListening());
+    g_story = new testing::WalletWorld;
+    g_story->Start({"e2e", "issuer.e2e", {"--claims", "age_over_18,age_over_21", "--attributes", "verified_person"},
+                    {"--spent-store", "sqlite:@DIR@/spent.sqlite"}});
   }
   static void TearDownTestSuite() {
-    if (g_story != nullptr) {
-      std::filesystem::remove_all(g_story->dir);
-      delete g_story;
-      g_story = nullptr;
-    }
+    delete g_story;
+    g_story = nullptr;
   }
 
-  // Ticket enrolls someone born `birth` (optionally with attributes).
   static std::string Ticket(const std::string& birth, const std::vector<std::string>& attributes = {}) {
-    std::vector<std::string> argv = {YESNO_ISSUER_PATH, "enroll", "--state", g_story->dir + "/issuer", "--birth-date", birth};
-    for (const auto& a : attributes) {
-      argv.push_back("--attribute");
-      argv.push_back(a);
-    }
-    auto r = RunProcess(argv);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out.substr(0, r.out.find('\n'));
+    return g_story->Ticket(birth, attributes);
   }
-
-  // Yesno runs the wallet CLI with a key-file wallet in `wallet_dir`.
   static ProcessResult Yesno(const std::string& wallet_dir, std::vector<std::string> args,
                              const std::vector<std::string>& env = {}) {
-    std::vector<std::string> argv = {YESNO_CLI_PATH, "--wallet", wallet_dir + "/wallet", "--key-file",
-                                     wallet_dir + "/wallet.key"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunProcess(argv, "", std::chrono::seconds(60), env);
+    return testing::WalletWorld::Yesno(wallet_dir, std::move(args), env);
   }
-
-  // NewWallet makes an enrolled wallet for someone born `birth`.
   static std::string NewWallet(const std::string& name, const std::string& birth,
                                const std::vector<std::string>& attributes = {}) {
-    const std::string w = PrivateDir("e2e", "wallet_" + name);
-    EXPECT_EQ(Yesno(w, {"init"}).exit_code, 0);
-    auto r = Yesno(w, {"enroll", "--issuer", g_story->issuer_url, "--issuer-key", g_story->issuer_key, "--ticket",
-                       Ticket(birth, attributes)});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return w;
+    return g_story->NewWallet(name, birth, attributes);
   }
-
-  static WalletContents ReadWallet(const std::string& w) {
-    auto bytes = files::ReadFile(w + "/wallet");
-    EXPECT_TRUE(bytes.ok());
-    auto key = files::ReadSecretFile(w + "/wallet.key");
-    EXPECT_TRUE(key.ok());
-    auto c = OpenWallet(*bytes, *key);
-    EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
-    return c.ok() ? std::move(*c) : WalletContents{};
-  }
+  static WalletContents ReadWallet(const std::string& w) { return testing::WalletWorld::ReadWallet(w); }
 
   // CheckOnlyVerifiedTokens verifies every token in the wallet against the
   // issuer keys of its own signed directory copy.
