@@ -19,24 +19,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
-const CHROMIUM_FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
+import { CHROMIUM_FLAGS, makeLog, readStdin } from "./chromium.mjs";
 
-function log(...args) {
-  console.error("[extension.mjs]", ...args);
-}
-
-async function readStdin() {
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-}
+const log = makeLog("extension.mjs");
 
 function install(argv) {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8" });

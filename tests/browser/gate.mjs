@@ -28,26 +28,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
-// The flags the project uses for Chromium everywhere (no network chatter, no
-// updates, no sandbox inside containers).
-const CHROMIUM_FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
+import { CHROMIUM_FLAGS, makeLog, readStdin } from "./chromium.mjs";
 
-function log(...args) {
-  console.error("[gate.mjs]", ...args);
-}
-
-async function readStdin() {
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-}
+const log = makeLog("gate.mjs");
 
 function run(argv) {
   return new Promise((resolve) => {

@@ -269,7 +269,7 @@ void RunExtensionScript(BrowserSite& site, const std::string& mode, BrowserRun& 
   const NodePackage node = testing::PrepareNodePackage({.tag = "browser",
                                                         .source_dir = YESNO_BROWSER_SOURCE_DIR,
                                                         .work_dir = YESNO_BROWSER_WORK_DIR,
-                                                        .files = {"package.json", "package-lock.json", "gate.mjs",
+                                                        .files = {"package.json", "package-lock.json", "chromium.mjs", "gate.mjs",
                                                                   "extension.mjs"},
                                                         .installed_module = "playwright-core",
                                                         .skip_on_any_install_failure = true});
