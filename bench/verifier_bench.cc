@@ -31,6 +31,10 @@
 #include <openssl/x509.h>
 #include <signal.h>
 #include <sodium.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -44,7 +48,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -390,15 +396,81 @@ struct InProcessVerifier {
         });
       } while (!ec && !sr.is_done());
       if (ec || res.result() != http::status::ok || !l.reason.empty()) Die("in-process (bytes) presentation was not yes");
+      response_bytes = wire.size();
     }
     return (ThreadCpuSeconds() - start) * 1e6 / static_cast<double>(count);
   }
 
+  std::size_t response_bytes = 0;  // the size of the last answer VerifyBytes serialised
   std::shared_ptr<const yesno::TrustedKeySet> keys;
   yesno::verifier::VerifierSecrets secrets;
   yesno::verifier::VerifierService service;
   Bytes vnonce;
 };
+
+// LoopbackFloor is what the kernel alone charges a server per request on
+// this machine: a thread on CPU 0 that only waits (epoll), reads a request's
+// worth of bytes and writes a response's worth, over one loopback TCP
+// connection to a client thread on CPU 1 that sleeps in read() — no HTTP,
+// no crypto. Returns the server thread's CPU time per round trip in us.
+// (Plain POSIX calls on purpose: any library would add its own cost.)
+double LoopbackFloor(std::size_t request_bytes, std::size_t response_bytes, int round_trips) {
+  const auto fail = [](const char* what) { Die(std::string("loopback floor: ") + what + ": " + std::strerror(errno)); };
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(listener, 1) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    fail("listen");
+  }
+  const int client = socket(AF_INET, SOCK_STREAM, 0);
+  if (client < 0 || connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) fail("connect");
+  const int server = accept(listener, nullptr, nullptr);
+  if (server < 0) fail("accept");
+  const int one = 1;
+  setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  const int ep = epoll_create1(0);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.fd = server;
+  if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, server, &ev) != 0) fail("epoll");
+  std::thread peer([&] {
+    yesno::bench::PinThisThread(1);
+    const std::string req(request_bytes, 'q');
+    std::vector<char> buf(64 * 1024);
+    for (int i = 0; i < round_trips; ++i) {
+      if (write(client, req.data(), req.size()) != static_cast<ssize_t>(req.size())) return;
+      for (std::size_t got = 0; got < response_bytes;) {
+        const ssize_t r = read(client, buf.data(), buf.size());
+        if (r <= 0) return;
+        got += static_cast<std::size_t>(r);
+      }
+    }
+  });
+  const std::string res(response_bytes, 'r');
+  std::vector<char> buf(64 * 1024);
+  const double start = ThreadCpuSeconds();
+  for (int i = 0; i < round_trips; ++i) {
+    for (std::size_t got = 0; got < request_bytes;) {
+      const ssize_t r = recv(server, buf.data(), buf.size(), MSG_DONTWAIT);
+      if (r > 0) {
+        got += static_cast<std::size_t>(r);
+        continue;
+      }
+      if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) fail("recv");
+      epoll_event out{};
+      if (epoll_wait(ep, &out, 1, 5000) != 1) fail("epoll_wait");
+    }
+    if (send(server, res.data(), res.size(), 0) != static_cast<ssize_t>(res.size())) fail("send");
+  }
+  const double us = (ThreadCpuSeconds() - start) * 1e6 / round_trips;
+  peer.join();
+  for (int fd : {ep, server, client, listener}) close(fd);
+  return us;
+}
 
 // Interleaved is the HTTP overhead measured against the in-process service
 // turn by turn: this guest's speed drifts by tens of percent within minutes,
@@ -628,6 +700,23 @@ int main(int argc, char** argv) {
                                            inproc_verifier, bytes_verifier, some, kInterleavedRounds, connections));
     }
   }
+  double floor_us = 0;
+  std::size_t floor_req = 0, floor_res = 0;
+  if (http_runs && std::thread::hardware_concurrency() >= 2) {
+    // The byte counts of a real POST /verify and its answer.
+    InProcessVerifier sizer(issuer_id, body, signature, clock, rng);
+    const std::vector<std::string> one = sizer.RawRequests({tokens.back()});
+    sizer.VerifyBytes(one, 0, 1);
+    floor_req = one.front().size();
+    floor_res = sizer.response_bytes;
+    cpu_set_t saved;
+    sched_getaffinity(0, sizeof(saved), &saved);
+    yesno::bench::PinThisThread(0);
+    std::vector<double> floors;
+    for (int i = 0; i < 5; ++i) floors.push_back(LoopbackFloor(floor_req, floor_res, 4000));
+    sched_setaffinity(0, sizeof(saved), &saved);
+    floor_us = Median(floors);
+  }
   dir_server->Stop();
   dir_thread.join();
   std::filesystem::remove_all(tmp);
@@ -676,6 +765,13 @@ int main(int argc, char** argv) {
       std::printf("  %-26s %9.1f %9.1f %9.1f %7.3f %7.3f %7.3f %9.1f %9.1f\n", r.label.c_str(), Median(r.inproc_us),
                   Median(r.bytes_us), Median(r.server_us), ratio, *std::min_element(r.ratio.begin(), r.ratio.end()),
                   *std::max_element(r.ratio.begin(), r.ratio.end()), r.server_user_us, r.server_system_us);
+    }
+    if (floor_us > 0) {
+      const double local = Median(interleaved.front().inproc_us);
+      std::printf("  kernel floor: a server thread that only waits, reads %zu bytes and writes %zu over loopback TCP\n"
+                  "  (no HTTP, no crypto; client asleep in read on CPU 1): %.1f us per request (median of 5 x 4000);\n"
+                  "  the 1.25 x goal leaves 0.25 x %.1f = %.1f us per request for all of HTTP, kernel included\n",
+                  floor_req, floor_res, floor_us, local, 0.25 * local);
     }
     for (const auto& r : interleaved) {
       const double ratio = Median(r.ratio);
