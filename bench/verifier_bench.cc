@@ -24,7 +24,9 @@
 //    HandleRequest, the same bytes through Beast and HandleRequest, and a
 //    yesno-verifier --threads 1 process — with the server and the in-process
 //    arms on CPU 0 and the load client on CPU 1; medians of the per-round
-//    ratios, for a load client that sleeps and one that polls.
+//    ratios, for a load client that sleeps and one that polls; and the
+//    kernel floor under it: a do-nothing epoll server over loopback TCP with
+//    the same request and answer sizes (LoopbackFloor).
 // 5. The Redis fleet part (bench/redis_fleet_bench.cc; --redis false skips it).
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
