@@ -92,7 +92,8 @@ class HolderPrivacyTest : public ::testing::Test {
     g_world->Start({"holder", "issuer.hp",
                     {"--claims", "age_over_18,age_over_21", "--attributes", "verified_person", "--quota",
                      std::to_string(kQuota)},
-                    {"--claims", "age_over_18,age_over_21,verified_person", "--cache-dir", "none"}});
+                    {"--claims", "age_over_18,age_over_21,verified_person", "--cache-dir", "none", "--spent-store",
+                     "sqlite:@DIR@/spent.sqlite"}});
   }
   static void TearDownTestSuite() {
     delete g_world;
