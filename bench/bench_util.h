@@ -8,11 +8,10 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include <filesystem>
-
 #include <algorithm>
 #include <chrono>
 #include <cerrno>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
