@@ -65,6 +65,21 @@ inline void PinThisThread(int cpu) {
   CPU_SET(cpu, &set);
   if (sched_setaffinity(0, sizeof(set), &set) != 0) Die("sched_setaffinity: cannot use CPU " + std::to_string(cpu));
 }
+// PinnedThread keeps the calling thread on `cpu` for its lifetime, then
+// gives it back the CPUs it had.
+class PinnedThread {
+ public:
+  explicit PinnedThread(int cpu) {
+    sched_getaffinity(0, sizeof(saved_), &saved_);
+    PinThisThread(cpu);
+  }
+  ~PinnedThread() { sched_setaffinity(0, sizeof(saved_), &saved_); }
+  PinnedThread(const PinnedThread&) = delete;
+  PinnedThread& operator=(const PinnedThread&) = delete;
+
+ private:
+  cpu_set_t saved_;
+};
 inline void PinProcess(int pid, int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);

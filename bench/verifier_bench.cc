@@ -57,6 +57,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -206,6 +207,13 @@ yesno::server::Request VerifyRequest(const std::string& authorization) {
   return req;
 }
 
+// RawVerifyRequest is the HTTP/1.1 bytes of POST /verify presenting `t`
+// under `vnonce` to `host` (as the verifier process receives them).
+std::string RawVerifyRequest(const std::string& host, const Token& t, const Bytes& vnonce) {
+  return "POST /verify?claim=age_over_18 HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: " + Authorization(t, vnonce) +
+         "\r\nContent-Length: 0\r\n\r\n";
+}
+
 // --- verifier process and load client ------------------------------------------------
 
 struct HttpRun {
@@ -252,11 +260,9 @@ class VerifierProcess {
   // Requests are the raw HTTP/1.1 POST /verify requests presenting `tokens`
   // (built before any clock starts).
   std::vector<std::string> Requests(const std::vector<Token>& tokens) const {
-    std::vector<std::string> out(tokens.size());
-    for (std::size_t i = 0; i < tokens.size(); ++i) {
-      out[i] = "POST /verify?claim=age_over_18 HTTP/1.1\r\nHost: " + base_.host + "\r\nAuthorization: " +
-               Authorization(tokens[i], vnonce_) + "\r\nContent-Length: 0\r\n\r\n";
-    }
+    std::vector<std::string> out;
+    out.reserve(tokens.size());
+    for (const auto& t : tokens) out.push_back(RawVerifyRequest(base_.host, t, vnonce_));
     return out;
   }
 
@@ -364,11 +370,9 @@ struct InProcessVerifier {
   // RawRequests are the same presentations as HTTP/1.1 bytes (as the
   // verifier process receives them).
   std::vector<std::string> RawRequests(const std::vector<Token>& tokens) const {
-    std::vector<std::string> out(tokens.size());
-    for (std::size_t i = 0; i < tokens.size(); ++i) {
-      out[i] = "POST /verify?claim=age_over_18 HTTP/1.1\r\nHost: shop.example\r\nAuthorization: " +
-               Authorization(tokens[i], vnonce) + "\r\nContent-Length: 0\r\n\r\n";
-    }
+    std::vector<std::string> out;
+    out.reserve(tokens.size());
+    for (const auto& t : tokens) out.push_back(RawVerifyRequest("shop.example", t, vnonce));
     return out;
   }
   // VerifyBytes is Verify with the server's HTTP work but no socket: each
@@ -478,11 +482,12 @@ double LoopbackFloor(std::size_t request_bytes, std::size_t response_bytes, int 
 // turn by turn: this guest's speed drifts by tens of percent within minutes,
 // more than the overhead itself, so a ratio of two figures taken minutes
 // apart says little. Each round answers `per_round` fresh presentations in
-// process and as many through a yesno-verifier process (--threads 1, over
-// `connections` keep-alive connections), in alternating order (ABBA); the
-// round's ratio is the server's CPU time per request (its CPU clock, all
-// threads) over this thread's. With two CPUs or more, the server and the
-// in-process rounds run on CPU 0 and the load client on CPU 1.
+// three arms, in rotating order: in process, the same bytes through Beast
+// in process, and a yesno-verifier process (--threads 1, over `connections`
+// keep-alive connections); the round's ratio is the server's CPU time per
+// request (its CPU clock, all threads) over the in-process arm's. With two
+// CPUs or more, the server and the in-process arms run on CPU 0 and the
+// load client on CPU 1.
 struct Interleaved {
   std::string label;
   std::vector<double> inproc_us, bytes_us, server_us, ratio;
@@ -500,11 +505,10 @@ Interleaved RunInterleaved(const std::string& label, const std::string& access_l
                             "memory:", "--threads", "1", "--access-log", access_log},
                            log_path);
   const bool pin = std::thread::hardware_concurrency() >= 2;
-  cpu_set_t saved;
+  std::optional<yesno::bench::PinnedThread> pinned;
   if (pin) {
-    sched_getaffinity(0, sizeof(saved), &saved);
     yesno::bench::PinProcess(verifier.pid(), 0);
-    yesno::bench::PinThisThread(0);
+    pinned.emplace(0);
   }
   const std::vector<std::string> http_requests = verifier.Requests(tokens);
   const std::vector<yesno::server::Request> local_requests = inproc.Requests(tokens);
@@ -540,7 +544,6 @@ Interleaved RunInterleaved(const std::string& label, const std::string& access_l
   const double requests = static_cast<double>(per_round) * rounds;
   out.server_user_us = (user1 - user0) * 1e6 / requests;
   out.server_system_us = (system1 - system0) * 1e6 / requests;
-  if (pin) sched_setaffinity(0, sizeof(saved), &saved);
   return out;
 }
 
@@ -686,8 +689,9 @@ int main(int argc, char** argv) {
                            "sqlite:" + tmp + "/spent.sqlite", 2, tokens, connections, seconds, tmp + "/verifier.log"));
   }
   std::vector<Interleaved> interleaved;
+  const std::size_t interleaved_tokens = std::min<std::size_t>(tokens.size(), 6000);
   if (http_runs) {
-    const std::vector<Token> some(tokens.begin(), tokens.begin() + std::min<std::size_t>(tokens.size(), 6000));
+    const std::vector<Token> some(tokens.begin(), tokens.begin() + interleaved_tokens);
     struct Variant {
       std::string label, access_log;
       bool poll;
@@ -711,12 +715,9 @@ int main(int argc, char** argv) {
     sizer.VerifyBytes(one, 0, 1);
     floor_req = one.front().size();
     floor_res = sizer.response_bytes;
-    cpu_set_t saved;
-    sched_getaffinity(0, sizeof(saved), &saved);
-    yesno::bench::PinThisThread(0);
+    const yesno::bench::PinnedThread pinned(0);
     std::vector<double> floors;
     for (int i = 0; i < 5; ++i) floors.push_back(LoopbackFloor(floor_req, floor_res, 4000));
-    sched_setaffinity(0, sizeof(saved), &saved);
     floor_us = Median(floors);
   }
   dir_server->Stop();
@@ -759,7 +760,7 @@ int main(int argc, char** argv) {
                 "each round, in rotating order: HandleRequest on this thread (inproc), the same bytes through Beast\n"
                 "and HandleRequest (+beast), yesno-verifier --threads 1 over loopback (server); server and this thread\n"
                 "on CPU 0, the load client on CPU 1; CPU from each process's CPU clock, user/sys split from /proc ticks)\n",
-                kInterleavedRounds, std::min<std::size_t>(tokens.size(), 6000) / kInterleavedRounds);
+                kInterleavedRounds, interleaved_tokens / kInterleavedRounds);
     std::printf("  %-26s %9s %9s %9s %7s %7s %7s %9s %9s\n", "verifier, load client", "inproc", "+beast", "server",
                 "ratio", "min", "max", "srv user", "srv sys");
     for (const auto& r : interleaved) {

@@ -15,31 +15,39 @@ void Metrics::Describe(std::string name, std::string type, std::string help) {
   f.help = std::move(help);
 }
 
+void Metrics::AppendLabelValue(std::string& out, std::string_view value) {
+  for (char c : value) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+}
+
 std::string Metrics::RenderLabels(const Labels& labels) {
   if (labels.empty()) return "";
   std::string out = "{";
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (i > 0) out += ",";
     out += labels[i].first + "=\"";
-    for (char c : labels[i].second) {
-      if (c == '"' || c == '\\') out += '\\';
-      if (c == '\n') {
-        out += "\\n";
-        continue;
-      }
-      out += c;
-    }
+    AppendLabelValue(out, labels[i].second);
     out += "\"";
   }
   return out + "}";
 }
 
+Metrics::Family& Metrics::FamilyLocked(std::string_view name) {
+  auto it = families_.find(name);
+  if (it == families_.end()) it = families_.emplace(std::string(name), Family{}).first;
+  return it->second;
+}
+
 void Metrics::Add(std::string_view name, const Labels& labels, double by) {
   const std::string key = RenderLabels(labels);
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = families_.find(name);
-  if (it == families_.end()) it = families_.emplace(std::string(name), Family{}).first;
-  it->second.values[key] += by;
+  FamilyLocked(name).values[key] += by;
 }
 
 void Metrics::Set(std::string_view name, const Labels& labels, double value) {
@@ -65,21 +73,12 @@ void Metrics::ObserveRequest(const RequestLog& log, unsigned status, double seco
   const std::string_view route = log.route.empty() ? std::string_view("-") : std::string_view(log.route);
   std::string key = "{route=\"";
   key.reserve(route.size() + 32);
-  for (char c : route) {
-    if (c == '\n') {
-      key += "\\n";
-      continue;
-    }
-    if (c == '"' || c == '\\') key += '\\';
-    key += c;
-  }
+  AppendLabelValue(key, route);
   key += "\",status=\"";
   key += std::to_string(status);
   key += "\"}";
   std::lock_guard<std::mutex> lock(mu_);
-  auto family = families_.find(std::string_view("requests_total"));
-  if (family == families_.end()) family = families_.emplace("requests_total", Family{}).first;
-  family->second.values[std::move(key)] += 1;
+  FamilyLocked("requests_total").values[std::move(key)] += 1;
   auto it = latency_.find(route);
   if (it == latency_.end()) it = latency_.emplace(std::string(route), Histogram{}).first;
   Histogram& h = it->second;

@@ -53,6 +53,10 @@ class Metrics {
     std::map<std::string, double> values;  // rendered label set -> value
   };
   static std::string RenderLabels(const Labels& labels);
+  // AppendLabelValue appends `value` escaped for the text format (\ " \n).
+  static void AppendLabelValue(std::string& out, std::string_view value);
+  // FamilyLocked finds or makes counter family `name`; mu_ must be held.
+  Family& FamilyLocked(std::string_view name);
 
   std::string prefix_;
   mutable std::mutex mu_;
